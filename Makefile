@@ -1,0 +1,33 @@
+# Two entry points: `make demo` and `make test`. Both create .venv with a Python >= 3.12 first.
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test test-slow lint bench notebooks docs clean
+
+$(STAMP): pyproject.toml
+	@py=$$(sh .ci/find-python) && echo "using $$py" && $$py -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[test]"
+	@touch $@
+
+demo: $(STAMP)
+	$(BIN)/bayesgeo demo --out demo-output
+
+test: $(STAMP)
+	$(BIN)/ruff check bayesgeo tests benchmarks
+	$(BIN)/pytest -q
+
+test-slow: $(STAMP)
+	$(BIN)/pytest -q -m slow
+
+lint: $(STAMP)
+	$(BIN)/ruff check bayesgeo tests benchmarks
+	$(BIN)/ruff format --check bayesgeo tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[bench]"
+	$(BIN)/python benchmarks/denoise.py
+
+clean:
+	rm -rf $(VENV) demo-output

@@ -15,15 +15,15 @@ demo: $(STAMP)
 	$(BIN)/bayesgeo demo --out demo-output
 
 test: $(STAMP)
-	$(BIN)/ruff check bayesgeo tests benchmarks
+	$(BIN)/ruff check
 	$(BIN)/pytest -q
 
 test-slow: $(STAMP)
 	$(BIN)/pytest -q -m slow
 
 lint: $(STAMP)
-	$(BIN)/ruff check bayesgeo tests benchmarks
-	$(BIN)/ruff format --check bayesgeo tests benchmarks
+	$(BIN)/ruff check
+	$(BIN)/ruff format --check
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[bench]"

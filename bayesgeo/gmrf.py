@@ -12,8 +12,6 @@ the exact path and the PyMC model of the collapsed hyperparameter posterior.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import scipy.fft as sfft
 
@@ -80,15 +78,31 @@ def power(y: np.ndarray, boundary: str = "neumann") -> np.ndarray:
     return (c * np.conj(c)).real if np.iscomplexobj(c) else c**2
 
 
-def log_evidence(power: np.ndarray, g: np.ndarray, alpha, beta, xp=np):
-    """Log marginal likelihood ``log p(y | alpha, beta)`` with the improper (g = 0) modes dropped.
+def evidence_terms(power: np.ndarray, g: np.ndarray, ratio, xp=np):
+    """The two sums through which the data and the prior enter the evidence, at ``ratio = alpha / beta``.
 
-    ``power`` is ``|T y|^2``, ``g`` the prior's spectral function at the Laplacian eigenvalues, ``alpha``
-    the prior precision scale and ``beta = 1/sigma^2`` the noise precision. With ``xp=pytensor.tensor`` this
-    builds a graph; ``g``-zero entries must be removed by the caller (see :func:`proper_modes`).
+    Returns ``(sum log(1 + 1/(ratio g)), sum power ratio g / (1 + ratio g))``; with them the evidence is
+    cheap in ``beta`` (see :func:`log_evidence`), which the hyperparameter quadrature exploits.
     """
-    v = 1.0 / beta + 1.0 / (alpha * g)
-    return -0.5 * xp.sum(xp.log(2 * np.pi * v) + power / v)
+    rg = ratio * g
+    return xp.sum(xp.log1p(1.0 / rg)), xp.sum(power * rg / (1.0 + rg))
+
+
+def log_evidence_from_terms(logdet, quad, n: int, beta, xp=np):
+    """``log p(y | alpha, beta)`` from :func:`evidence_terms` for ``n`` proper modes."""
+    return -0.5 * (n * np.log(2 * np.pi) + logdet - n * xp.log(beta) + beta * quad)
+
+
+def log_evidence(power: np.ndarray, g: np.ndarray, alpha, beta, xp=np):
+    """Log marginal likelihood ``log p(y | alpha, beta)`` over the proper modes (flat modes drop out).
+
+    ``power`` is ``|T y|^2`` and ``g`` the prior's spectral function, both restricted to the proper modes
+    (see :func:`proper_modes`); ``alpha`` is the prior precision scale and ``beta = 1/sigma^2`` the noise
+    precision. Per mode ``y_k ~ N(0, 1/beta + 1/(alpha g_k))``. With ``xp=pytensor.tensor`` this builds a
+    graph.
+    """
+    logdet, quad = evidence_terms(power, g, alpha / beta, xp)
+    return log_evidence_from_terms(logdet, quad, power.size, beta, xp)
 
 
 def proper_modes(g: np.ndarray) -> np.ndarray:
@@ -132,7 +146,12 @@ def posterior_variance(g: np.ndarray, alpha: float, beta: float, boundary: str =
 
 
 def draw(
-    y: np.ndarray, g: np.ndarray, alpha: float, beta: float, rng: np.random.Generator, boundary: str = "neumann"
+    y: np.ndarray,
+    g: np.ndarray,
+    alpha: float,
+    beta: float,
+    rng: np.random.Generator,
+    boundary: str = "neumann",
 ) -> np.ndarray:
     """One exact draw from ``x | y, alpha, beta``: mean plus ``T^T (T z) / sqrt(beta + alpha g)``."""
     z = forward(rng.standard_normal(y.shape), boundary) / np.sqrt(beta + alpha * g)
@@ -149,8 +168,13 @@ def prior_draw(
 
 
 def em_hyperparameters(
-    power: np.ndarray, g: np.ndarray, alpha: float = 1.0, beta: float = 1.0, fixed_beta: bool = False,
-    tol: float = 1e-10, max_iter: int = 10_000,
+    power: np.ndarray,
+    g: np.ndarray,
+    alpha: float = 1.0,
+    beta: float = 1.0,
+    fixed_beta: bool = False,
+    tol: float = 1e-10,
+    max_iter: int = 10_000,
 ) -> tuple[float, float, int]:
     """Type-II maximum likelihood of ``(alpha, beta)`` by the MacKay fixed point, O(N) per iteration.
 

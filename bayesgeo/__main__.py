@@ -1,0 +1,5 @@
+import sys
+
+from bayesgeo.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""MRF image restoration: the denoising case study and its samplers."""

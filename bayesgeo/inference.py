@@ -2,7 +2,7 @@
 
 Methods: ``nuts`` (nutpie), ``smc`` (PyMC's sequential Monte Carlo), ``map`` (MAP + Laplace approximation,
 via ``pymc_extras.fit_laplace``), ``vi`` (mean-field ADVI). ``exact`` is not a generic method: case studies
-that can integrate exactly do so themselves and report it. Seeds are explicit; the same seed gives the same draws.
+that can integrate exactly do so themselves and report it. Seeds are explicit: same seed, same draws.
 """
 
 from __future__ import annotations

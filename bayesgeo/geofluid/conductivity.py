@@ -1,0 +1,146 @@
+"""Electrical conductivity of liquid-bearing rock with spheroidal liquid inclusions.
+
+Functions take an array namespace ``xp`` (``numpy`` or ``pytensor.tensor``) and broadcast over all
+arguments. Conductivities in S/m; porosity and aspect ratio dimensionless.
+
+Both schemes (registry ``CONDUCTIVITY_SCHEMES``) treat randomly oriented spheroidal liquid inclusions of
+aspect ratio ``alpha_ec`` in the solid, written with depolarisation factors L_k (Osborn 1945; Sihvola 1999,
+Electromagnetic Mixing Formulas) through the field-concentration factor of an inclusion in a host sigma,
+
+    R(sigma) = (1/3) sum_k sigma / (sigma + L_k (sigma_l - sigma)).
+
+``dem`` (default)
+    Differential effective medium (Bruggeman 1935; Berryman 1992 for spheroids): liquid is added in small
+    increments to the current composite, ``d sigma / d phi = (sigma_l - sigma) R(sigma) / (1 - phi)``.
+    Spheres (``alpha_ec = 1``) give Bruggeman's isolated-pore law and stay near the solid; flat inclusions
+    connect once ``sigma`` exceeds ``L_a sigma_l`` (``L_a ~ pi alpha/4``), and for ``alpha_ec`` of 1e-3 the
+    rock approaches the Hashin-Shtrikman upper bound ``~ (2/3) phi sigma_l``. ``alpha_ec`` therefore acts as
+    the connectivity of the conductive network (cf. Iwamori et al. 2021, JGR 126, e2021JB022307).
+``mori_tanaka``
+    Mori-Tanaka / generalised Maxwell-Garnett estimate with the solid as host (isolated inclusions):
+    ``sigma = [(1-phi) sigma_s + phi sigma_l R(sigma_s)] / [(1-phi) + phi R(sigma_s)]``. Equal to the
+    Hashin-Shtrikman lower bound for spheres; it reaches the upper bound only for ``alpha_ec << sigma_s /
+    sigma_l`` (1e-5 for fluid in rock), so it cannot explain a 0.4 S/m rock at 5 % porosity.
+
+Both lie within the Hashin-Shtrikman bounds for every aspect ratio. The DEM equation is autonomous in
+``psi = -ln(1 - phi)``, so it is solved exactly as a quadrature ``psi(sigma) = int dsigma / ((sigma_l -
+sigma) R(sigma))`` on a log-spaced grid of sigma, then inverted by piecewise-linear interpolation: one
+closed-form, broadcastable, differentiable expression (no ODE stepping).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = [
+    "CONDUCTIVITY_SCHEMES",
+    "dem_conductivity",
+    "depolarization_factors",
+    "hashin_shtrikman_bounds",
+    "log10_conductivity",
+    "mori_tanaka_conductivity",
+]
+
+ALPHA_MAX = 0.9999
+ALPHA_MIN = 1e-8
+
+
+def depolarization_factors(alpha, xp=np):
+    """Depolarisation factors (L_a, L_c) of an oblate spheroid, aspect ratio alpha = c/a <= 1.
+
+    ``L_c = (1 - alpha arccos(alpha) / e) / e^2`` with ``e^2 = 1 - alpha^2``; ``L_a = (1 - L_c)/2``
+    (two equal axes). Sphere: 1/3 each; flat disk: L_c -> 1.
+    """
+    a = xp.clip(alpha, ALPHA_MIN, ALPHA_MAX)
+    e = xp.sqrt(1.0 - a**2)
+    l_c = (1.0 - a * xp.arccos(a) / e) / e**2
+    return (1.0 - l_c) / 2.0, l_c
+
+
+def mori_tanaka_conductivity(phi, alpha_ec, sigma_s, sigma_l, xp=np):
+    """Conductivity (S/m) of rock with randomly oriented liquid spheroids (Mori-Tanaka / Maxwell-Garnett).
+
+    Parameters
+    ----------
+    phi : array_like
+        Liquid volume fraction, in [0, 1].
+    alpha_ec : array_like
+        Aspect ratio of the conductive inclusions, in (0, 1].
+    sigma_s, sigma_l : array_like
+        Solid and liquid conductivities (S/m), positive.
+    xp : module
+        ``numpy`` or ``pytensor.tensor``.
+    """
+    l_a, l_c = depolarization_factors(alpha_ec, xp)
+    r = _concentration(sigma_s, sigma_l, l_a, l_c)
+    return ((1.0 - phi) * sigma_s + phi * sigma_l * r) / ((1.0 - phi) + phi * r)
+
+
+def _concentration(sigma, sigma_l, l_a, l_c):
+    contrast = sigma_l - sigma
+    return (2.0 * sigma / (sigma + l_a * contrast) + sigma / (sigma + l_c * contrast)) / 3.0
+
+
+def dem_conductivity(phi, alpha_ec, sigma_s, sigma_l, xp=np, n_grid: int = 400):
+    """Conductivity (S/m) of rock with randomly oriented liquid spheroids, differential effective medium.
+
+    Parameters
+    ----------
+    phi : array_like
+        Liquid volume fraction, in [0, 0.9].
+    alpha_ec : array_like
+        Aspect ratio of the conductive inclusions, in (0, 1].
+    sigma_s, sigma_l : array_like
+        Solid and liquid conductivities (S/m), with ``sigma_l > sigma_s > 0``.
+    xp : module
+        ``numpy`` or ``pytensor.tensor``.
+    n_grid : int
+        Number of log-sigma intervals of the quadrature (relative error ~1e-4 at 400).
+    """
+    l_a, l_c = depolarization_factors(alpha_ec, xp)
+    l_a, l_c = xp.expand_dims(l_a, -1), xp.expand_dims(l_c, -1)
+    s_l = xp.expand_dims(sigma_l, -1)
+    u_s = xp.expand_dims(xp.log(sigma_s), -1)
+    u_top = xp.log(s_l) + np.log1p(-1e-4)
+    t = np.linspace(0.0, 1.0, n_grid + 1)
+    u = u_s + t * (u_top - u_s)
+    sigma = xp.exp(u)
+    g = sigma / ((s_l - sigma) * _concentration(sigma, s_l, l_a, l_c))  # d psi / d ln sigma
+    du = (u_top - u_s) / n_grid
+    step = 0.5 * (g[..., 1:] + g[..., :-1]) * du
+    right = xp.cumsum(step, axis=-1)
+    left = right - step
+    psi = xp.expand_dims(-xp.log1p(-phi), -1)
+    inside = (psi >= left) & (psi < right)
+    u_at = u[..., :-1] + (psi - left) / step * du
+    u_phi = xp.sum(xp.where(inside, u_at, 0.0), axis=-1) + xp.where(
+        psi[..., 0] >= right[..., -1], u_top[..., 0], 0.0
+    )
+    return xp.exp(u_phi)
+
+
+def hashin_shtrikman_bounds(phi, sigma_s, sigma_l):
+    """Hashin-Shtrikman (1962) lower and upper bounds (S/m) for a two-phase isotropic mixture.
+
+    Written for ``sigma_l >= sigma_s``: lower bound with the solid as host, upper with the liquid as host.
+    """
+    lower = sigma_s + phi / (1.0 / (sigma_l - sigma_s) + (1.0 - phi) / (3.0 * sigma_s))
+    upper = sigma_l + (1.0 - phi) / (1.0 / (sigma_s - sigma_l) + phi / (3.0 * sigma_l))
+    return lower, upper
+
+
+def log10_conductivity(phi, alpha_ec, sigma_s, sigma_l, xp=np, scheme: str = "dem"):
+    """log10 of the bulk conductivity (S/m) of liquid-bearing rock under the named scheme."""
+    if scheme not in CONDUCTIVITY_SCHEMES:
+        raise ValueError(
+            f"unknown conductivity scheme {scheme!r}; expected one of {', '.join(CONDUCTIVITY_SCHEMES)}"
+        )
+    return xp.log10(CONDUCTIVITY_SCHEMES[scheme](phi, alpha_ec, sigma_s, sigma_l, xp))
+
+
+CONDUCTIVITY_SCHEMES: dict[str, Callable[..., object]] = {
+    "dem": dem_conductivity,
+    "mori_tanaka": mori_tanaka_conductivity,
+}

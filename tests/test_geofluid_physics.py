@@ -1,0 +1,265 @@
+"""Tests of the geofluid physics layer: liquids, solid rock, elastic and conductivity schemes."""
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from bayesgeo import geofluid as gf
+from bayesgeo.geofluid import conductivity, elastic, liquids, solid
+
+NARUKO = {"p_gpa": 0.545, "t_c": 828.518}  # brief: Naruko anomaly C1, 20 km depth
+
+
+# --- liquids -----------------------------------------------------------------------------------------
+
+
+def test_water_iapws95_at_naruko():
+    # brief check values: pure water at 0.545 GPa, 828.5 C has rho ~ 705 kg/m3 and K ~ 1.93 GPa
+    rho, k = gf.water_properties(**NARUKO)
+    assert rho == pytest.approx(705.0, abs=1.5)
+    assert k == pytest.approx(1.93, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("law", "expected", "rel"),
+    [
+        ("sinmyo_keppler_2017", 20.0, 0.06),  # measured 20.94 S/m
+        ("sakuma_ichiki_2016", 110.0, 0.01),  # measured 109.8 S/m
+        # measured 5.55 S/m with IAPWS-95 water density (0.705 g/cm3); the brief's ~6.5 corresponds to a
+        # water density of ~0.72 g/cm3 (GK19 scales as rho^7.61), i.e. a different water EOS.
+        ("guo_keppler_2019", 6.5, 0.16),
+    ],
+)
+def test_fluid_conductivity_laws_at_naruko(law, expected, rel):
+    sigma = gf.FLUID_CONDUCTIVITY_LAWS[law](**NARUKO, salinity=5.0)
+    assert sigma == pytest.approx(expected, rel=rel)
+
+
+def test_laws_refuse_inputs_outside_their_range():
+    with pytest.raises(ValueError, match=r"temperature = 828.5 deg C .* \[1200, 1650\].*ni_2011"):
+        gf.MELT_CONDUCTIVITY_LAWS["ni_2011"](0.545, 828.5)
+    with pytest.raises(ValueError, match="pressure = 0.545 GPa"):
+        gf.BRINE_LAWS["batzle_wang_1992"](0.545, 828.5, salinity=5.0)
+    with pytest.raises(ValueError, match="salinity = 20 wt% NaCl"):
+        gf.FLUID_CONDUCTIVITY_LAWS["sakuma_ichiki_2016"](0.545, 828.5, salinity=20.0)
+    with pytest.raises(ValueError, match="salinity = 0 wt% NaCl"):
+        gf.FLUID_CONDUCTIVITY_LAWS["sinmyo_keppler_2017"](0.545, 828.5, salinity=0.0)
+    with pytest.raises(ValueError, match="unknown fluid_law 'archie'"):
+        gf.liquid_properties(0.545, 828.5, fluid_law="archie")
+
+
+def test_liquid_properties_table():
+    ds = gf.liquid_properties(**NARUKO, salinity_wt=5.0)
+    assert list(ds.liquid.values) == ["aqueous", "melt"]
+    rho_m, k_m, sigma_m = (float(ds[v].sel(liquid="melt")) for v in ("rho", "K", "sigma"))
+    assert 2650.0 < rho_m < 2950.0  # MORB melt, Lange & Carmichael partial molar volumes: 2872 kg/m3
+    assert 15.0 < k_m < 20.0  # 17.0 GPa
+    assert 0.05 < sigma_m < 2.0  # Tyburczy & Waff Arrhenius, finite and positive at 828 C: 0.42 S/m
+    assert float(ds.sigma.sel(liquid="aqueous")) == pytest.approx(20.94, rel=1e-3)
+
+
+def test_batzle_wang_brine_is_denser_and_stiffer_than_water():
+    rho_w, k_w = gf.water_properties(0.05, 100.0)
+    rho_b, k_b = gf.BRINE_LAWS["batzle_wang_1992"](0.05, 100.0, salinity=5.0)
+    assert 1.02 < rho_b / rho_w < 1.05
+    assert k_b > k_w
+
+
+# --- solid rock ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("t_k", "p_pa", "ref"),
+    [
+        # USGS MinVel (Boyd; Hacker & Abers 2004 formulation with the Abers & Hacker 2016 quartz), file
+        # python/tests/results.npy for 20 % quartz, 20 % low albite, 30 % forsterite, 30 % fayalite:
+        # K (GPa), G (GPa), Vp, Vs (km/s), rho (kg/m3). MinVel averages Voigt and Reuss *velocities*.
+        (300.0, 1e5, (87.7348, 53.4678, 6.89422, 4.00093, 3338.436)),
+        (400.0, 3e5, (86.4257, 52.7088, 6.85264, 3.97784, 3329.314)),
+        (500.0, 5e5, (84.8356, 51.8542, 6.80261, 3.95154, 3319.021)),
+    ],
+)
+def test_rock_velocities_match_published_hacker_abers_values(t_k, p_pa, ref):
+    r = gf.rock_properties({"qz": 0.2, "lAb": 0.2, "fo": 0.3, "fa": 0.3}, p_pa / 1e9, t_k - 273.15)
+    for key, value in zip(("K", "G", "vp", "vs", "rho"), ref, strict=True):
+        assert r[key] == pytest.approx(value, rel=0.01)
+    assert r["rho"] == pytest.approx(ref[4], rel=1e-4)
+
+
+def test_mineral_at_room_conditions_has_tabulated_density():
+    m = gf.mineral_properties(["fo", "an"], 1e-4, 25.0)
+    assert m["rho"] == pytest.approx([3222.0, 2760.0], rel=1e-4)
+    assert m["G"] == pytest.approx([81.6, 36.0484], rel=1e-3)
+
+
+def test_quartz_switches_from_alpha_to_beta():
+    t_ab = solid._quartz_transition_c(0.545)
+    assert 700.0 < t_ab < 720.0
+    below = gf.mineral_properties(["qz"], 0.545, t_ab - 50.0)
+    above = gf.mineral_properties(["qz"], 0.545, t_ab + 50.0)
+    assert above["rho"][0] < below["rho"][0]
+
+
+def test_lithology_table_covers_the_required_rock_types():
+    table = gf.list_lithologies()
+    assert len(table) >= 30
+    assert table["SiO2_wt"].is_monotonic_decreasing
+    assert table["source"].str.len().min() > 0
+    assert set(table["mode_basis"]) == {"published", "constructed"}
+    for name in ["shale", "granite", "gabbro", "amphibolite", "mafic_granulite", "eclogite", "serpentinite"]:
+        assert name in table.index
+    assert (table["rock_class"] == "peridotite").sum() >= 3
+    assert 70.0 < table.loc["granite", "SiO2_wt"] < 75.0
+    assert 47.0 < table.loc["gabbro", "SiO2_wt"] < 52.0
+    with pytest.raises(ValueError, match="unknown lithology 'basalt_x'"):
+        gf.lithology_modes("basalt_x")
+
+
+def test_solid_properties_dataset():
+    ds = gf.solid_properties(["granite", "harzburgite"], **NARUKO)
+    assert ds.sizes == {"lithology": 2}
+    assert ds.vp.attrs["units"] == "km s-1"
+    assert 5.5 < float(ds.vp.sel(lithology="granite")) < 6.8
+    assert 7.5 < float(ds.vp.sel(lithology="harzburgite")) < 8.3
+    with pytest.raises(ValueError, match="temperature = 2000 deg C"):
+        gf.solid_properties(["granite"], 0.5, 2000.0)
+
+
+# --- elastic schemes -------------------------------------------------------------------------------------
+
+SOLID = {"k_s": 68.97, "g_s": 34.63, "rho_s": 2855.0}  # diorite at Naruko P-T
+WATER = {"k_l": 1.93, "rho_l": 705.0}
+
+
+def test_polarization_factors_sphere_limit():
+    k, g, ki = 80.0, 45.0, 2.0
+    p, q = elastic.polarization_factors(k, g, ki, 0.0, 1.0)
+    zeta = g / 6.0 * (9.0 * k + 8.0 * g) / (k + 2.0 * g)
+    assert p == pytest.approx((k + 4.0 * g / 3.0) / (ki + 4.0 * g / 3.0), rel=1e-6)
+    assert q == pytest.approx((g + zeta) / zeta, rel=1e-6)
+
+
+def test_zero_porosity_gives_the_solid():
+    vp0, vs0 = gf.velocities(SOLID["k_s"], SOLID["g_s"], SOLID["rho_s"])
+    for scheme in gf.ELASTIC_SCHEMES.values():
+        vp, vs = scheme(0.0, np.array([0.01, 0.3, 1.0]), **SOLID, **WATER)
+        np.testing.assert_allclose(vp, vp0, rtol=1e-12)
+        np.testing.assert_allclose(vs, vs0, rtol=1e-12)
+
+
+def test_takei_agrees_with_self_consistent_scheme_for_near_spherical_pores():
+    # measured: Vp 6.134 vs 6.116, Vs 3.383 vs 3.375 km/s at phi 0.05 (diff 0.018, 0.008)
+    for phi in (0.01, 0.05):
+        t = gf.takei2002(phi, 0.9, **SOLID, **WATER)
+        s = gf.berryman_self_consistent(phi, 0.9, **SOLID, **WATER)
+        np.testing.assert_allclose(t, s, atol=0.02)
+
+
+def test_takei_and_self_consistent_diverge_for_flat_pores():
+    # recorded divergence at alpha = 0.01 (Vp, Vs in km/s, takei2002 - berryman1980_sc):
+    #   phi 0.01: -0.06, -0.07;  phi 0.05: +0.17, +0.23;  phi 0.10: +0.64, +0.88
+    t = np.array(gf.takei2002(0.05, 0.01, **SOLID, **WATER))
+    s = np.array(gf.berryman_self_consistent(0.05, 0.01, **SOLID, **WATER))
+    np.testing.assert_allclose(t - s, [0.172, 0.231], atol=0.01)
+    longer = np.array(gf.berryman_self_consistent(0.05, 0.01, **SOLID, **WATER, n_iter=900))
+    np.testing.assert_allclose(s, longer, atol=1e-6)  # the fixed-point iteration has converged
+
+
+def test_flat_pores_lower_vs_faster_than_vp():
+    vp0, vs0 = gf.velocities(SOLID["k_s"], SOLID["g_s"], SOLID["rho_s"])
+    alpha = np.array([0.9, 0.1, 0.01])
+    vp, vs = gf.takei2002(0.02, alpha, **SOLID, **WATER)
+    ratio = np.log(vs / vs0) / np.log(vp / vp0)  # dlnVs / dlnVp; measured 0.83, 0.70, 1.17
+    assert ratio[-1] > 1.0
+    assert ratio[-1] > ratio[0]
+    assert np.all(np.diff(vs) < 0)
+
+
+def test_elastic_broadcast_over_lithology_and_liquid():
+    sol = gf.solid_properties(["granite", "gabbro", "dunite"], **NARUKO)
+    liq = gf.liquid_properties(**NARUKO)
+    k_s, g_s, rho_s = (sol[v].values[:, None] for v in ("K", "G", "rho"))
+    k_l, rho_l = (liq[v].values[None, :] for v in ("K", "rho"))
+    vp, vs = gf.takei2002(0.05, 0.1, k_s, g_s, rho_s, k_l, rho_l)
+    assert vp.shape == vs.shape == (3, 2)
+    assert np.all(vp[:, 1] > vp[:, 0])  # melt is stiffer than water
+
+
+# --- conductivity ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scheme", ["dem", "mori_tanaka"])
+def test_hashin_shtrikman_bounds_bracket_every_aspect_ratio(scheme):
+    phi = np.linspace(0.0, 0.3, 31)[:, None]
+    alpha = np.logspace(-4, 0, 41)[None, :]
+    for sigma_s, sigma_l in [(1e-3, 20.9), (1e-4, 110.0), (1e-2, 0.42)]:
+        sigma = gf.CONDUCTIVITY_SCHEMES[scheme](phi, alpha, sigma_s, sigma_l)
+        lower, upper = gf.hashin_shtrikman_bounds(phi, sigma_s, sigma_l)
+        assert np.all(sigma >= lower * (1 - 1e-9))
+        assert np.all(sigma <= upper * (1 + 1e-9))
+
+
+def test_flat_films_approach_upper_bound_and_spheres_stay_near_matrix():
+    sigma_s, sigma_l, phi = 1e-3, 20.9, 0.05
+    lower, upper = gf.hashin_shtrikman_bounds(phi, sigma_s, sigma_l)
+    assert upper == pytest.approx(2.0 / 3.0 * phi * sigma_l, rel=0.03)
+    assert gf.dem_conductivity(phi, 1e-4, sigma_s, sigma_l) / upper > 0.98
+    assert gf.dem_conductivity(phi, 1e-3, sigma_s, sigma_l) / upper > 0.85
+    assert gf.dem_conductivity(phi, 1.0, sigma_s, sigma_l) < 1.2 * sigma_s
+    assert gf.mori_tanaka_conductivity(phi, 1.0, sigma_s, sigma_l) == pytest.approx(lower, rel=1e-8)
+
+
+def test_dem_matches_ode_and_bruggeman_closed_form():
+    sigma_s, sigma_l = 1e-3, 20.0
+
+    def ode(phi, alpha):
+        l_a, l_c = conductivity.depolarization_factors(alpha)
+
+        def rhs(p, y):
+            s = np.exp(y[0])
+            return [(sigma_l - s) * conductivity._concentration(s, sigma_l, l_a, l_c) / ((1 - p) * s)]
+
+        sol = solve_ivp(rhs, [0.0, phi], [np.log(sigma_s)], method="LSODA", rtol=1e-10, atol=1e-12)
+        return np.exp(sol.y[0, -1])
+
+    for alpha in (1e-3, 0.1):
+        for phi in (0.01, 0.2):
+            assert gf.dem_conductivity(phi, alpha, sigma_s, sigma_l) == pytest.approx(
+                ode(phi, alpha), rel=5e-4
+            )
+    s = gf.dem_conductivity(0.2, 1.0, sigma_s, sigma_l)  # Bruggeman (1935) closed form for spheres
+    assert (sigma_l - s) / (sigma_l - sigma_s) * (sigma_s / s) ** (1 / 3) == pytest.approx(0.8, rel=1e-6)
+    assert gf.dem_conductivity(0.0, 0.01, sigma_s, sigma_l) == pytest.approx(sigma_s, rel=1e-12)
+
+
+# --- one implementation for NumPy and PyTensor -----------------------------------------------------------
+
+
+def test_pytensor_graph_matches_numpy_and_has_finite_gradients():
+    pytensor = pytest.importorskip("pytensor")
+    pt = pytensor.tensor
+    k_s = np.array([[68.97], [89.3]])
+    k_l, rho_l, sigma_l = np.array([[1.93, 17.04]]), np.array([[705.0, 2872.0]]), np.array([[20.9, 0.42]])
+    phi, alpha, alpha_ec = pt.dscalars("phi", "alpha", "alpha_ec")
+    vp, vs = gf.takei2002(phi, alpha, k_s, 0.5 * k_s, 2900.0, k_l, rho_l, xp=pt)
+    log_sigma = gf.log10_conductivity(phi, alpha_ec, 1e-3, sigma_l, xp=pt)
+    total = vp.sum() + vs.sum() + log_sigma.sum()
+    fn = pytensor.function(
+        [phi, alpha, alpha_ec], [vp, vs, log_sigma, *pytensor.grad(total, [phi, alpha, alpha_ec])]
+    )
+    out = fn(0.05, 0.1, 0.01)
+    np.testing.assert_allclose(
+        out[0], gf.takei2002(0.05, 0.1, k_s, 0.5 * k_s, 2900.0, k_l, rho_l)[0], rtol=1e-10
+    )
+    np.testing.assert_allclose(out[2], gf.log10_conductivity(0.05, 0.01, 1e-3, sigma_l), rtol=1e-10)
+    assert all(np.isfinite(g) and g != 0 for g in out[3:])
+
+
+def test_registries_are_visible():
+    assert "takei2002" in gf.ELASTIC_SCHEMES
+    assert set(gf.FLUID_CONDUCTIVITY_LAWS) == {
+        "sinmyo_keppler_2017",
+        "guo_keppler_2019",
+        "sakuma_ichiki_2016",
+    }
+    assert "tyburczy_waff_1983" in liquids.MELT_CONDUCTIVITY_LAWS

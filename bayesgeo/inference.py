@@ -57,12 +57,9 @@ def fit(model: pm.Model, settings: Inference, method: str | None = None) -> xr.D
             from pymc_extras import fit_laplace
 
             tree = fit_laplace(
-                model=model,
-                draws=draws,
-                chains=settings.chains,
-                random_seed=seed,
-                progressbar=settings.progress,
+                model=model, draws=draws * settings.chains, random_seed=seed, progressbar=settings.progress
             )
+            tree = _split_chains(tree, settings.chains)
         else:
             approx = pm.fit(
                 n=20_000 if not settings.quick else 5_000,
@@ -78,10 +75,10 @@ def fit(model: pm.Model, settings: Inference, method: str | None = None) -> xr.D
 
 
 def _split_chains(tree: xr.DataTree, chains: int) -> xr.DataTree:
-    """Reshape single-chain VI draws into ``chains`` pseudo-chains so summaries treat all methods alike."""
+    """Reshape single-chain independent draws into ``chains`` pseudo-chains, so all methods look alike."""
     post = tree["posterior"].to_dataset()
     n = post.sizes["draw"] // chains
-    post = post.isel(chain=0, draw=slice(0, n * chains))
+    post = post.isel(chain=0, draw=slice(0, n * chains), drop=True)
     post = post.assign_coords(draw=np.arange(n * chains))
     split = post.coarsen(draw=n).construct(draw=("chain", "draw"))
     split = split.assign_coords(chain=np.arange(chains), draw=np.arange(n))

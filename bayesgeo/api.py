@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from bayesgeo.io import provenance
@@ -63,4 +65,32 @@ def compare(specs: list[str | Path | dict], **overrides: Any):
         "compare",
         f"no common score: {', '.join(missing)} carry no exact evidence; use "
         "inference.method = 'exact' with Gaussian variants",
+    )
+
+
+def calibrate(
+    spec: str | Path | dict, n: int = 100, n_ranks: int = 99, progress: bool = False, **overrides: Any
+) -> xr.Dataset:
+    """Simulation-based calibration of a spec's model: ranks of prior-drawn truths among posterior draws.
+
+    Uses the spec's data shape, priors and inference settings; the case must provide ``simulate_prior``.
+    Returns ranks per hyperparameter on dim ``replication`` (see :mod:`bayesgeo.calibration`).
+    """
+    from bayesgeo.calibration import sbc
+    from bayesgeo.errors import SpecError
+
+    s = load_spec(spec, overrides)
+    case = get_case(s.case)
+    if not hasattr(case, "simulate_prior"):
+        raise SpecError("model.case", f"case {s.case!r} does not support simulation-based calibration yet")
+    problem = case.prepare(s)
+    settings = s.inference
+    _, truth0 = case.simulate_prior(problem, np.random.default_rng(0))
+    params = sorted(truth0)
+
+    def refit(data, seed):
+        return case.fit(data, replace(settings, seed=seed))["posterior"].to_dataset()
+
+    return sbc(
+        lambda rng: case.simulate_prior(problem, rng), refit, params, n, n_ranks, settings.seed, progress
     )

@@ -127,6 +127,28 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from bayesgeo.api import calibrate
+    from bayesgeo.calibration import plot_ranks, uniformity
+    from bayesgeo.io import atomic_path, save_figure
+
+    ranks = calibrate(args.spec, n=args.n, progress=True, **_overrides(args))
+    test = uniformity(ranks)
+    for name in test.data_vars:
+        chi2, dof, p = test[name].values
+        print(
+            f"{name:<10} chi2 = {chi2:6.2f} on {dof:.0f} dof, p = {p:.3f}  "
+            f"{'uniform ranks' if p > 0.01 else 'NOT uniform: the posterior is miscalibrated'}"
+        )
+    if args.out:
+        out = Path(args.out)
+        with atomic_path(out / "sbc.nc") as tmp:
+            ranks.to_netcdf(tmp, engine="h5netcdf")
+        save_figure(plot_ranks(ranks).flat[0].figure, out / "sbc_ranks.png")
+        print(f"wrote {out / 'sbc.nc'} and {out / 'sbc_ranks.png'}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     from bayesgeo import __version__
 
@@ -151,6 +173,14 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("specs", nargs="+")
     common(c)
     c.set_defaults(func=cmd_compare)
+    k = sub.add_parser(
+        "calibrate", help="simulation-based calibration: refit prior draws, test rank uniformity"
+    )
+    k.add_argument("spec")
+    k.add_argument("--n", type=int, default=100, help="number of replications")
+    k.add_argument("--out", help="folder for sbc.nc and sbc_ranks.png")
+    common(k)
+    k.set_defaults(func=cmd_calibrate)
     d = sub.add_parser("demo", help="run the built-in case studies quickly (no data files needed)")
     d.add_argument("--out", default="demo-output")
     d.add_argument("--quick", action="store_true", help="fewer draws")

@@ -6,14 +6,14 @@ Gaussian variants (``gmrf``, ``gmrf2``, ``car``) integrate ``x`` out exactly (:m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 from pymc_extras.prior import Prior
 
-from bayesgeo import datasets, inference
+from bayesgeo import datasets, gmrf, inference
 from bayesgeo.diagnostics import gaussian_summary, summarize
 from bayesgeo.errors import SpecError
 from bayesgeo.gmrf import BOUNDARIES
@@ -231,6 +231,29 @@ def figures(tree: xr.DataTree) -> dict:
         "denoise_panels": lambda: plots.panels(tree).flat[0].figure,
         "denoise_hyperparameters": lambda: plots.hyperparameters(tree).flat[0].figure,
     }
+
+
+def simulate_prior(problem: Problem, rng: np.random.Generator) -> tuple[Problem, dict[str, float]]:
+    """Draw hyperparameters from the priors, an image from the GMRF prior and noisy data (for SBC).
+
+    The flat constant mode is set to the mean of the problem's image. Returns the new problem and the truth.
+    """
+    import pymc as pm
+
+    prior = SMOOTHNESS[problem.variant]
+    names = ("tau", *prior.hyper, *(() if problem.noise_sigma else ("sigma",)))
+    truth = {
+        k: float(
+            pm.draw(problem.priors[k].pymc_distribution.dist(**problem.priors[k].parameters), random_seed=rng)
+        )
+        for k in names
+    }
+    lam = gmrf.laplacian_eigenvalues(problem.y.shape, problem.boundary)
+    g = prior.g(lam, **{k: truth[k] for k in prior.hyper})
+    x = problem.y.mean() + gmrf.prior_draw(problem.y.shape, g, truth["tau"] ** -2, rng, problem.boundary)
+    sigma = problem.noise_sigma or truth["sigma"]
+    y = x + rng.normal(scale=sigma, size=x.shape)
+    return replace(problem, y=y, truth=x), truth
 
 
 def demo_spec() -> dict:

@@ -29,5 +29,9 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[bench]"
 	$(BIN)/python benchmarks/denoise.py
 
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W -b html docs docs/_build/html
+	@echo "open docs/_build/html/index.html"
+
 clean:
 	rm -rf $(VENV) demo-output

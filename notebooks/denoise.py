@@ -6,6 +6,9 @@
 #     display_name: Python 3
 #     language: python
 #     name: python3
+#   language_info:
+#     name: python
+#     pygments_lexer: ipython3
 # ---
 
 # %% [markdown]
@@ -149,13 +152,10 @@ for image in ("camera", "dem"):
 # 20 m). Which variant should a geomorphologist use, and why does the first-order prior fail here? Set
 # `answer` to the variant name.
 
-# %%
+# %% tags=["exercise"]
 answer = None  # your answer: "gmrf", "gmrf2" or "car"
 
-# %% tags=["solution"]
-answer = "gmrf2"  # terrain is smooth in slope, not in height: the membrane prior takes noise for relief
-
-# %%
+# %% tags=["check", "raises-exception"]
 assert answer == max(
     ("gmrf", "gmrf2", "car"),
     key=lambda v: bayesgeo.fit_spec(

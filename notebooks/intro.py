@@ -6,6 +6,9 @@
 #     display_name: Python 3
 #     language: python
 #     name: python3
+#   language_info:
+#     name: python
+#     pygments_lexer: ipython3
 # ---
 
 # %% [markdown]
@@ -113,7 +116,7 @@ ax.legend(ncol=5, fontsize=8, frameon=False)
 # picks for which the posterior s.d. is below 5 m.
 
 
-# %%
+# %% tags=["exercise"]
 def posterior_sd(n):
     return None  # your formula
 
@@ -121,14 +124,7 @@ def posterior_sd(n):
 n_picks = None  # your answer
 
 
-# %% tags=["solution"]
-def posterior_sd(n):
-    return 1 / np.sqrt(1 / 0.3**2 + n / (0.02 * 3 / 2) ** 2)
-
-
-n_picks = int(np.argmax([posterior_sd(n) < 0.005 for n in range(1, 200)])) + 1
-
-# %%
+# %% tags=["check", "raises-exception"]
 assert abs(posterior_sd(5) - np.sqrt(post_var)) < 1e-12, "posterior_sd(5) should match section 1"
 assert posterior_sd(n_picks) < 0.005 <= posterior_sd(n_picks - 1), "not the smallest number of picks"
 print(f"{n_picks} picks give ± {1000 * posterior_sd(n_picks):.1f} m")

@@ -9,7 +9,7 @@ from bayesgeo.plots import PALETTE, histogram, new_axes, show_image
 
 
 def panels(tree: xr.DataTree, axes=None):
-    """Noisy / posterior mean / posterior s.d., plus truth and |error| when a reference is known.
+    """Noisy / posterior mean / posterior s.d., plus truth and absolute error when a reference is known.
 
     The s.d. and error panels share one colour scale, so calibration can be judged by eye.
     """

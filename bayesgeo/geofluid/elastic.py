@@ -3,24 +3,37 @@
 All functions take an array namespace ``xp`` (``numpy`` or ``pytensor.tensor``) and broadcast over every
 argument, so one implementation serves NumPy evaluation and PyMC models (e.g. solid properties of shape
 ``(lithology, 1)``, liquid properties ``(1, liquid)`` and porosity/aspect-ratio tensors of any broadcastable
-shape). Units: moduli GPa, density kg/m3, velocity km/s, porosity and aspect ratio dimensionless.
+shape). Units: moduli GPa, density kg/m3, velocity km/s, porosity, aspect ratio and contiguity dimensionless.
 
-Schemes (registry ``ELASTIC_SCHEMES``):
+Takei (2002, JGR 107(B2) 2043, doi:10.1029/2001JB000522) writes the liquid-saturated (undrained,
+low-frequency) rock through the moduli ``K_b``, ``N`` of its drained solid skeleton
+(:func:`undrained_moduli`) and gives the skeleton for two pore geometries:
+
+* equilibrium geometry, parameterised by the grain-boundary contiguity ``psi``: fitted functions of
+  ``psi`` and the solid's Poisson ratio (her Appendix A, Table A1) -> :func:`contiguity_skeleton_moduli`;
+* randomly oriented oblate spheroids of aspect ratio ``alpha`` -> :func:`skeleton_moduli`. Her own
+  numerical skeleton values for this model are not available from any public source we could find
+  (VBRc and GeoParams.jl implement only the contiguity model; GeoParams' ``melt_correction_Takei`` uses a
+  Dean (1983) self-consistent skeleton with a first-order velocity reduction instead). bayesgeo uses the
+  exact dilute (first order in ``phi``) Eshelby-Wu coefficients of empty spheroids (Berryman 1980), closed
+  at finite porosity by the Mori-Tanaka mean field. Every effective-medium closure shares that first-order
+  term, so Takei's small-porosity diagnostics (velocity reductions per unit ``phi`` and their ratio
+  ``dlnVs/dlnVp`` as functions of ``alpha``) are reproduced exactly; at ``phi`` comparable to ``alpha``
+  the closure matters (see ``berryman1980_sc`` below).
+
+Schemes (registry ``ELASTIC_SCHEMES``), all ``f(phi, alpha, k_s, g_s, rho_s, k_l, rho_l, xp)``:
 
 ``takei2002`` (default)
-    Takei (2002, JGR 107(B2) 2043): the liquid-saturated (undrained, low-frequency) composite follows from
-    the skeleton moduli ``K_b``, ``N`` of the solid framework; ``mu = N`` and
-    ``K = K_b + (1 - K_b/K_s)^2 / (phi/K_l + (1 - phi)/K_s - K_b/K_s^2)`` (Takei's eqs., equivalent to
-    Gassmann). The skeleton of randomly oriented oblate-spheroid pores of aspect ratio ``alpha`` is computed
-    here with the Mori-Tanaka mean-field estimate built on the Eshelby-Wu polarisation factors P, Q of
-    Berryman (1980); Takei computed the spheroid skeleton numerically and this closed form stands in for it.
+    Takei's undrained composite on the oblate-spheroid skeleton of :func:`skeleton_moduli`. The skeleton
+    never loses rigidity (``K_b, N > 0`` for ``phi < 1``), so the model is smooth over the whole prior box
+    ``phi <= 0.3``, ``alpha >= 1e-3``.
 ``berryman1980_sc``
     Independent cross-check: Berryman's (1980, JASA 68:1820) self-consistent scheme with isolated
     (unrelaxed) liquid spheroids in a matrix of solid spheres. It agrees with ``takei2002`` to about
-    0.01 km/s for near-spherical pores (alpha ~ 0.9, phi <= 0.1) and diverges for flat pores: isolated
+    0.01-0.02 km/s for near-spherical pores (alpha ~ 0.9, phi <= 0.1) and diverges for flat pores: isolated
     liquid films stiffen the bulk modulus less than the drained-undrained (Gassmann) relaxation, and the
     self-consistent skeleton collapses near its percolation porosity (phi ~ alpha for thin cracks), so
-    at alpha = 0.01 the two differ by tenths of km/s (recorded in tests/test_geofluid_physics.py).
+    at alpha = 0.01 the two differ by tenths of km/s (values recorded in tests/test_geofluid_physics.py).
 """
 
 from __future__ import annotations
@@ -33,6 +46,7 @@ __all__ = [
     "ELASTIC_SCHEMES",
     "berryman_self_consistent",
     "composite_density",
+    "contiguity_skeleton_moduli",
     "polarization_factors",
     "skeleton_moduli",
     "takei2002",
@@ -87,15 +101,65 @@ def polarization_factors(k_m, g_m, k_i, g_i, alpha, xp=np):
 
 
 def skeleton_moduli(phi, alpha, k_s, g_s, xp=np):
-    """Drained skeleton moduli (K_b, N) of a solid with randomly oriented oblate-spheroid pores.
+    """Drained skeleton moduli (K_b, N) (GPa) of a solid with randomly oriented oblate-spheroid pores.
 
-    Mori-Tanaka estimate for empty inclusions: ``K_b = (1-phi) K_s / (1 - phi + phi P)``,
-    ``N = (1-phi) G_s / (1 - phi + phi Q)`` with P, Q of an empty spheroid (Berryman 1980).
-    Exact at phi -> 0 (K_b -> K_s, N -> G_s); GPa in, GPa out.
+    ``K_b = (1-phi) K_s / (1 - phi + phi P)``, ``N = (1-phi) G_s / (1 - phi + phi Q)`` with the
+    orientation-averaged factors P, Q of an empty spheroid in the solid (Berryman 1980): the Mori-Tanaka
+    closure of the exact dilute result ``K_b = K_s (1 - phi P)``, ``N = G_s (1 - phi Q)`` (see the module
+    docstring for why this stands in for Takei's numerical values). ``phi -> 0`` gives the solid.
     """
     p, q = polarization_factors(k_s, g_s, 0.0, 0.0, alpha, xp)
     k_b = (1.0 - phi) * k_s / (1.0 - phi + phi * p)
     n = (1.0 - phi) * g_s / (1.0 - phi + phi * q)
+    return k_b, n
+
+
+# Takei (2002) Table A1: exponents n_K, n_mu of the contiguity model as polynomials in the solid's Poisson
+# ratio nu (rows i = 1..3, columns = coefficients of nu^0, nu^1, ...). Two public transcriptions differ in
+# one digit of b_12: 0.13572 (VBRc, el_ModUnrlx_MELT_f.m) and 0.13527 (GeoParams.jl, SeismicVelocity.jl,
+# whose block carries a FIXME about a layout change). The digit cannot be settled from the paper's figures or
+# from limits: it moves n_mu by 4.5e-4 nu and N/mu by < 2e-5 anywhere in 0 <= psi <= 1, 0.1 <= nu <= 0.4
+# (asserted in the tests). bayesgeo uses 0.13572, as transcribed by VBRc.
+_TAKEI_A = (
+    (1.8625, 0.52594, -4.8397, 0.0),
+    (4.5001, -6.1551, -4.3634, 0.0),
+    (-5.6512, 6.9159, 29.595, -58.96),
+)
+_TAKEI_B = (
+    (1.6122, 0.13572, 0.0),
+    (4.5869, 3.6086, 0.0),
+    (-7.5395, -4.8676, -4.3182),
+)
+
+
+def _poly(coefficients, nu):
+    return sum(c * nu**j for j, c in enumerate(coefficients))
+
+
+def contiguity_skeleton_moduli(phi, psi, k_s, g_s):
+    """Drained skeleton moduli (K_b, N) (GPa) of Takei's equilibrium-geometry model (Takei 2002, App. A).
+
+    ``K_b / K_s = (1 - phi) (1 - (1 - psi)^n_K)``, ``N / G_s = (1 - phi) (1 - (1 - psi)^n_mu)`` with
+    ``n_K = a_1 psi + a_2 (1 - psi) + a_3 psi (1 - psi)^1.5``, ``n_mu = b_1 psi + b_2 (1 - psi) +
+    b_3 psi (1 - psi)^2``, ``a_i, b_i`` polynomials in the solid's Poisson ratio (Table A1, eqs. A3-A6).
+
+    Parameters
+    ----------
+    phi : array_like
+        Porosity (liquid fraction).
+    psi : array_like
+        Grain-boundary contiguity in [0, 1]: 1 = no liquid on grain boundaries, 0 = grains fully wetted.
+    k_s, g_s : array_like
+        Solid bulk and shear moduli (GPa); NumPy arrays or PyTensor tensors.
+    """
+    nu = (3.0 * k_s - 2.0 * g_s) / (2.0 * (3.0 * k_s + g_s))
+    a1, a2, a3 = (_poly(row, nu) for row in _TAKEI_A)
+    b1, b2, b3 = (_poly(row, nu) for row in _TAKEI_B)
+    wet = 1.0 - psi
+    n_k = a1 * psi + a2 * wet + a3 * psi * wet**1.5
+    n_mu = b1 * psi + b2 * wet + b3 * psi * wet**2
+    k_b = (1.0 - phi) * (1.0 - wet**n_k) * k_s
+    n = (1.0 - phi) * (1.0 - wet**n_mu) * g_s
     return k_b, n
 
 
@@ -121,6 +185,9 @@ def velocities(k, g, rho, xp=np):
 
 def takei2002(phi, alpha, k_s, g_s, rho_s, k_l, rho_l, xp=np):
     """Vp, Vs (km/s) of rock with liquid-filled oblate-spheroid pores (Takei 2002 composite).
+
+    Undrained moduli (:func:`undrained_moduli`) on the spheroid skeleton of :func:`skeleton_moduli`;
+    density :func:`composite_density`.
 
     Parameters
     ----------

@@ -15,7 +15,15 @@ JGR 108(B1) 2029) with the parameters of the Abers & Hacker (2016, G-cubed 17:61
 Quartz follows the special treatment of Abers & Hacker (2016): alpha-beta transition at
 ``T_ab = 574.3 + 0.2559 P - 6.406e-6 P^2`` (deg C, P in MPa); alpha-quartz expansion after
 Carpenter et al. (1998) and moduli after regressions of Ohno et al. (2006) data; beta-quartz moduli
-from the same paper's fits in ``T - T_ab``.
+from the same paper's fits in ``x = T - T_ab`` (K): ``KT = KT0 exp(0.0963 ln x - 0.0072)``,
+``G = G0 exp(-0.0002 + 0.0002 x)``, exactly as in their toolbox and in USGS MinVel. The logarithmic fit
+keeps rising away from the transition: it gives 58 GPa 26 K above ``T_ab`` but 69.7 GPa (adiabatic, with
+compression) at 0.545 GPa, 828.5 C (117 K above ``T_ab``), where SLB2011 (Stixrude & Lithgow-Bertelloni
+2011, evaluated with BurnMan) gives 54.6 GPa and single-crystal studies of beta-quartz report roughly
+55-60 GPa. bayesgeo keeps the compilation's formula so that its solid velocities are the Hacker-Abers ones;
+the excess stiffens quartz-rich rocks in the beta field (granite at that P, T: Vp +0.09 km/s, 1.5 %, against
+KT = 58 GPa; Vs unchanged), comparable to the default Vp noise of 0.05 km/s: a model uncertainty of
+quartz-rich lithologies in the beta field.
 
 The rock is the Voigt-Reuss-Hill average of its minerals at fixed volume fractions. These are constants
 per (lithology, P, T): they are computed with NumPy once and cached, not differentiated.

@@ -108,10 +108,12 @@ def test_backward_run_returns_particles_to_their_start():
     field = d.double_gyre("2000-01-01", "12D")
     rng = np.random.default_rng(0)
     rel = d.release_point(155.0, 35.0, "2000-01-01T12:00", n=50).assign(
-        lon=("particle", rng.uniform(152, 168, 50)), lat=("particle", rng.uniform(31, 39, 50)))
+        lon=("particle", rng.uniform(152, 168, 50)), lat=("particle", rng.uniform(31, 39, 50))
+    )
     fwd = d.simulate(field, rel, duration="10D", dt=3600.0, output_every=None)
     back_rel = d.release_point(0.0, 0.0, fwd.final_time.values[0], n=50).assign(
-        lon=("particle", fwd.final_lon.values), lat=("particle", fwd.final_lat.values))
+        lon=("particle", fwd.final_lon.values), lat=("particle", fwd.final_lat.values)
+    )
     bwd = d.simulate(field, back_rel, duration="10D", dt=-3600.0, output_every=None)
     assert (bwd.final_time.values == rel.time.values).all()
     dist = d.great_circle_distance(bwd.final_lon.values, bwd.final_lat.values, rel.lon.values, rel.lat.values)

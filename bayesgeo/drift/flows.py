@@ -333,7 +333,7 @@ def northwest_pacific(
     kuroshio_speed: float = 1.2,
     kuroshio_width: float = 50e3,
     westward_speed: float = 0.15,
-    gyre_speed: float = 0.3,
+    gyre_speed: float = 0.15,
     large_meander: bool = False,
     wind: bool = True,
     bounds: Bounds = (120.0, 150.0, 15.0, 40.0),
@@ -343,31 +343,22 @@ def northwest_pacific(
     Currents (stationary, m s-1) from a streamfunction: a Kuroshio-like jet (peak ``kuroshio_speed``,
     half-width ``kuroshio_width`` m) along the Ryukyu-Japan margin (:data:`KUROSHIO_PATH`, optionally in
     its large meander path), westward flow ``westward_speed`` south of ~27N (North Equatorial Current region)
-    and a Stommel recirculation gyre (124-150E, 17-33N) whose western boundary current runs north along the
+    and a clockwise recirculation gyre (peak ``gyre_speed``, centred 134E 28N) flowing north along the
     Ryukyus. Wind (``uwind``, ``vwind``): trade easterlies in the south, westerlies in the north, and a
     seasonal monsoon (north-easterly in winter, south-westerly in summer). Time axis from ``start`` to
     ``end`` every ``time_step``. A teaching field, not a reanalysis.
     """
     path = kuroshio_path(large_meander)
     transport = 2 * kuroshio_speed * kuroshio_width
+    gyre_amp = gyre_speed * EARTH_RADIUS * np.deg2rad(3.5) * np.sqrt(np.e / 2)  # peak speed ~ gyre_speed
     phi_w, d_w = np.deg2rad(27.0), np.deg2rad(2.0)
 
     def psi(lon, lat, t):
         jet = transport * (1 - np.tanh(_signed_distance(lon, lat, path) / kuroshio_width)) / 2
         phi = np.deg2rad(lat)
         west = EARTH_RADIUS * westward_speed * 0.5 * (phi - d_w * np.log(np.cosh((phi - phi_w) / d_w)))
-        inside = (lon >= 124) & (lon <= 150) & (lat >= 17) & (lat <= 33)
-        gyre = np.where(
-            inside,
-            stommel_streamfunction(
-                np.clip(lon, 124, 150),
-                np.clip(lat, 17, 33),
-                bounds=(124, 150, 17, 33),
-                epsilon=0.08,
-                max_speed=gyre_speed,
-            ),
-            0.0,
-        )
+        # Kuroshio recirculation gyre: clockwise about (134E, 28N), northward along the Ryukyus
+        gyre = gyre_amp * np.exp(-(((lon - 134.0) / 7.0) ** 2) - ((lat - 28.0) / 3.5) ** 2)
         return jet + west + gyre
 
     times = _times(start, to_datetime64(end, "end") - to_datetime64(start, "start"), time_step)

@@ -121,12 +121,13 @@ class _NetCDFWriter:
         self.vars = {}
         for k, dtype, fill in (("lon", "f4", np.nan), ("lat", "f4", np.nan), ("status", "i1", 0)):
             self.vars[k] = self.nc.createVariable(
-                k, dtype, ("trajectory", "time"), chunksizes=chunks, fillvalue=fill
+                k, dtype, ("trajectory", "time"), chunksizes=chunks, fill_value=fill
             )
-            self.vars[k].setncatts({a: v for a, v in TRAJECTORY_ATTRS[k].items() if a != "flag_values"})
+            self.vars[k].attrs.update(TRAJECTORY_ATTRS[k])
 
     def write(self, j: int, lon, lat, status):
-        self.vars["lon"][:, j], self.vars["lat"][:, j], self.vars["status"][:, j] = lon, lat, status
+        for k, a in (("lon", lon), ("lat", lat), ("status", status)):
+            self.vars[k][:, j : j + 1] = a[:, None]
 
     def finish(self, meta: xr.Dataset) -> xr.Dataset:
         self.nc.close()

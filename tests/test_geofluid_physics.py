@@ -248,6 +248,13 @@ def test_table_a1_transcriptions_differ_by_less_than_2e5_in_shear_skeleton(monke
         assert np.max(np.abs(n_vbrc - n_geoparams)) < 2e-5
 
 
+def test_small_porosity_velocity_reduction_ratio_for_melt():
+    # dlnVs/dlnVp at phi -> 0 (the pore-shape diagnostic of Takei 2002), melt in the diorite solid
+    vp0, vs0 = gf.velocities(SOLID["k_s"], SOLID["g_s"], SOLID["rho_s"])
+    vp, vs = gf.takei2002(1e-6, np.array([1.0, 0.1, 0.01]), **SOLID, **MELT)
+    np.testing.assert_allclose(np.log(vs / vs0) / np.log(vp / vp0), [1.21, 1.41, 2.21], atol=0.01)
+
+
 def test_flat_pores_lower_vs_faster_than_vp():
     vp0, vs0 = gf.velocities(SOLID["k_s"], SOLID["g_s"], SOLID["rho_s"])
     alpha = np.array([0.9, 0.1, 0.01])

@@ -17,9 +17,10 @@ low-frequency) rock through the moduli ``K_b``, ``N`` of its drained solid skele
   Dean (1983) self-consistent skeleton with a first-order velocity reduction instead). bayesgeo uses the
   exact dilute (first order in ``phi``) Eshelby-Wu coefficients of empty spheroids (Berryman 1980), closed
   at finite porosity by the Mori-Tanaka mean field. Every effective-medium closure shares that first-order
-  term, so Takei's small-porosity diagnostics (velocity reductions per unit ``phi`` and their ratio
-  ``dlnVs/dlnVp`` as functions of ``alpha``) are reproduced exactly; at ``phi`` comparable to ``alpha``
-  the closure matters (see ``berryman1980_sc`` below).
+  term, so the small-porosity quantities Takei uses to read pore shape (velocity reductions per unit
+  ``phi`` and their ratio ``dlnVs/dlnVp`` as functions of ``alpha``) are those of the exact dilute solution
+  (for melt in diorite: dlnVs/dlnVp = 1.21 at alpha = 1, 1.41 at 0.1, 2.21 at 0.01); at ``phi`` comparable
+  to ``alpha`` the closure matters (see ``berryman1980_sc`` below).
 
 Schemes (registry ``ELASTIC_SCHEMES``), all ``f(phi, alpha, k_s, g_s, rho_s, k_l, rho_l, xp)``:
 

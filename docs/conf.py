@@ -37,7 +37,8 @@ def write_zoo(_app=None) -> None:
         spec = tomllib.loads(text)
         about = " ".join(ln.lstrip("# ").strip() for ln in text.splitlines() if ln.startswith("#"))
         model = spec.get("model", {})
-        lines += [f"## {path.stem}", "", f"`{model.get('case')}` / `{model.get('variant', '')}` — {about}", ""]
+        head = f"`{model.get('case')}` / `{model.get('variant', '')}`"
+        lines += [f"## {path.stem}", "", f"{head} — {about}", ""]
         picture = ROOT / "docs" / "images" / "zoo" / f"{path.stem}.png"
         if picture.is_file():
             lines += [f"![{path.stem}](images/zoo/{path.stem}.png)", ""]

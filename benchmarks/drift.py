@@ -1,0 +1,153 @@
+"""Drift benchmark: bayesgeo vs OpenDrift (optional peer, GPL: imported here only) on the same scenario.
+
+Scenario: 10^4 particles released around Fukutoku-Oka-no-Ba, 60 days, hourly RK4 steps, the idealised NW
+Pacific field gridded at 0.1 deg with daily time levels (currents only), land mask on. Prints particle-steps/s
+of both and their ratio in one run, the agreement of deterministic final positions after 30 days, and the
+scaling of bayesgeo from 10^3 to 10^6 particles with peak memory.
+
+Usage: ``python benchmarks/drift.py [--quick]`` (``pip install opendrift`` to include the peer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+import time
+import tracemalloc
+
+import numba
+import numpy as np
+
+from bayesgeo import drift as d
+
+FOB = (141.481, 24.285)
+START = "2021-08-13"
+
+
+def _field(days: int):
+    field = d.northwest_pacific(
+        "2021-08-01",
+        np.datetime64("2021-08-13") + np.timedelta64(days + 2, "D"),
+        resolution=0.1,
+        time_step="1D",
+        wind=False,
+    )
+    return field.drop_vars("psi")
+
+
+def _bayesgeo(field, land, n: int, days: int, seed: int = 0, output_every=None):
+    rel = d.release_disk(*FOB, 50e3, START, n, seed=seed, land=land)
+    d.simulate(field, rel.isel(particle=slice(0, 10)), duration="1D", land=land, output_every=None)  # compile
+    t = time.perf_counter()
+    out = d.simulate(field, rel, duration=f"{days}D", dt=3600.0, land=land, output_every=output_every)
+    return out, time.perf_counter() - t
+
+
+def _opendrift(path: str, lon, lat, days: int, *, land: bool = True):
+    from opendrift.models.oceandrift import OceanDrift
+    from opendrift.readers import reader_netCDF_CF_generic
+
+    o = OceanDrift(loglevel=50)
+    o.add_reader(reader_netCDF_CF_generic.Reader(path))
+    o.set_config("drift:advection_scheme", "runge-kutta4")
+    o.set_config("environment:constant:horizontal_diffusivity", 0.0)
+    o.set_config("drift:stokes_drift", False)
+    o.set_config("drift:vertical_advection", False)
+    o.set_config("general:coastline_action", "stranding" if land else "none")
+    o.set_config("drift:wind_uncertainty", 0.0)
+    o.set_config("drift:current_uncertainty", 0.0)
+    o.seed_elements(
+        lon=lon, lat=lat, time=np.datetime64(START).astype("datetime64[s]").item(), wind_drift_factor=0.0
+    )
+    t = time.perf_counter()
+    o.run(
+        duration=np.timedelta64(days, "D").astype("timedelta64[s]").item(),
+        time_step=3600,
+        time_step_output=86400 * days,
+    )
+    return o, time.perf_counter() - t
+
+
+def _cf_file(field) -> str:
+    path = os.path.join(tempfile.mkdtemp(prefix="bayesgeo-drift-bench-"), "field.nc")
+    ds = field.rename(uo="x_sea_water_velocity", vo="y_sea_water_velocity")
+    ds.lon.attrs, ds.lat.attrs = (
+        {"standard_name": "longitude", "units": "degrees_east"},
+        {"standard_name": "latitude", "units": "degrees_north"},
+    )
+    ds.to_netcdf(path)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller scaling runs")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    print(
+        f"machine: {os.cpu_count()} cores, numba threads {numba.get_num_threads()}, "
+        f"load average {os.getloadavg()[0]:.2f} (shared machine: timings are noisy)"
+    )
+    days, n = 60, 10_000
+    field = _field(days)
+    land = d.land_mask(*d.field_bounds(field))
+    out, el = _bayesgeo(field, land, n, days)
+    ours = n * days * 24 / el
+    print(
+        f"bayesgeo : {n} particles x {days * 24} RK4 steps in {el:.2f} s = {ours / 1e6:.2f}e6 ps/s "
+        f"(stranded {(out.final_status == 2).mean().item():.1%})"
+    )
+
+    try:
+        import opendrift  # noqa: F401
+    except ImportError:
+        print("OpenDrift not installed (pip install opendrift): peer skipped")
+        peer = None
+    else:
+        path = _cf_file(field)
+        rel = d.release_disk(*FOB, 50e3, START, n, seed=0, land=land)
+        o, el_od = _opendrift(path, rel.lon.values, rel.lat.values, days)
+        peer = n * days * 24 / el_od
+        print(
+            f"OpenDrift: {n} particles x {days * 24} RK4 steps in {el_od:.2f} s = {peer / 1e6:.2f}e6 "
+            f"particle-steps/s"
+        )
+        print(f"ratio bayesgeo / OpenDrift: {ours / peer:.1f}x")
+
+        # agreement: deterministic (no diffusion, no windage, no coast) final positions after 30 days
+        rel = d.release_disk(*FOB, 150e3, START, 200, seed=1, land=land)
+        mine = d.simulate(field, rel, duration="30D", dt=3600.0, output_every=None)
+        o, _ = _opendrift(path, rel.lon.values, rel.lat.values, 30, land=False)
+        lon_od, lat_od = o.result.lon.isel(time=-1).values, o.result.lat.isel(time=-1).values
+        both = (mine.final_status.values == 1) & np.isfinite(lon_od)
+        km = (
+            d.great_circle_distance(
+                mine.final_lon.values[both], mine.final_lat.values[both], lon_od[both], lat_od[both]
+            )
+            / 1e3
+        )
+        travel = d.great_circle_distance(
+            rel.lon.values[both], rel.lat.values[both], lon_od[both], lat_od[both]
+        )
+        print(
+            f"agreement after 30 days ({both.sum()} particles, mean travel {travel.mean() / 1e3:.0f} km): "
+            f"median {np.median(km):.3f} km, 95% {np.quantile(km, 0.95):.3f} km, max {km.max():.3f} km"
+        )
+
+    print("scaling (bayesgeo, 10-day runs, hourly RK4, no trajectory output):")
+    print(f"{'particles':>10} {'seconds':>8} {'Mps/s':>7} {'peak MB':>8}")
+    sizes = [10**3, 10**4, 10**5] + ([] if args.quick else [10**6])
+    for m in sizes:
+        tracemalloc.start()
+        _, el = _bayesgeo(field, land, m, 10)
+        peak = tracemalloc.get_traced_memory()[1] / 1e6  # numpy allocations during the run, field included
+        tracemalloc.stop()
+        print(f"{m:>10} {el:>8.2f} {m * 240 / el / 1e6:>7.2f} {peak:>8.0f}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -105,7 +105,7 @@ def _wrap(x, flon, period):
     return x
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FAST, inline="always")
 def rate(t, x, y, alpha, ftime, flon, flat, inv_step, uniform, data, period):
     """Drift velocity ``u_ocean + alpha * U10`` at (t, x, y) as (dlon/dt, dlat/dt) in degrees per second.
 
@@ -127,7 +127,7 @@ def rate(t, x, y, alpha, ftime, flon, flat, inv_step, uniform, data, period):
     return u * M_TO_DEG / math.cos(y * _RAD), v * M_TO_DEG, True
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FAST, inline="always")
 def step(method, t, dt, x, y, alpha, ftime, flon, flat, inv_step, uniform, data, period):
     """One advective step (Euler or classical RK4) from (x, y) at time t; ``ok = False`` off the field."""
     k1x, k1y, ok = rate(t, x, y, alpha, ftime, flon, flat, inv_step, uniform, data, period)

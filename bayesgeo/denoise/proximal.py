@@ -10,6 +10,13 @@ Sampler: MYULA (Durmus, Moulines & Pereyra 2018) on the Moreau-Yosida envelope o
 parameter ``lam = lam_frac sigma^2``, step ``delta = rho / (beta + 1 / lam)``; the prox is a warm-started
 Chambolle dual iteration. Hyperparameters by SAPG (:mod:`bayesgeo.denoise.sapg`), then a chain at the
 estimate gives the posterior mean (TV-LSE), per-pixel s.d. and quantiles.
+
+Measured (camera 512^2, sigma = 25/255): the MAP at the estimated weight reaches 28.8 dB, the posterior mean
+only 26.9 dB. This is the TV model, not the sampler: against an exact single-site Metropolis chain MYULA's
+pixel means agree to 0.4/255 and its s.d. to 5 %; the TV posterior at the noise temperature keeps a residual
+noise (pixel s.d. ~15/255) that its mean does not average away, at any weight (best 27.8 dB at 256^2, at
+1.6 times the marginal-likelihood weight). Heavy-tailed priors (:mod:`bayesgeo.denoise.scale_mixture`) do
+better in the mean.
 """
 
 from __future__ import annotations
@@ -40,10 +47,10 @@ class MYULA:
 
     ``lam_frac`` sets the Moreau-Yosida parameter ``lam = lam_frac / beta`` (image units squared), ``rho``
     the step as a fraction of the stability limit ``1 / (beta + 1 / lam)``, ``n_inner`` the dual iterations
-    per step.
+    per step (with the warm start 4 gives the same weight estimate as 8 to 0.1 %; 1 biases it by -3 %).
     """
 
-    def __init__(self, y: np.ndarray, lam_frac: float = 0.05, rho: float = 1.0, n_inner: int = 8) -> None:
+    def __init__(self, y: np.ndarray, lam_frac: float = 0.05, rho: float = 1.0, n_inner: int = 4) -> None:
         self.y = y
         self.lam_frac, self.rho, self.n_inner = lam_frac, rho, n_inner
         self.p1 = np.zeros_like(y)
@@ -74,7 +81,7 @@ def fit_tv(
     n_draws: int = 4,
     lam_frac: float = 0.05,
     rho: float = 1.0,
-    n_inner: int = 8,
+    n_inner: int = 4,
     step: float = 0.2,
     seed: int = 0,
     n_threads: int | None = None,

@@ -231,6 +231,17 @@ def test_student_t_gibbs_is_exact_for_gaussian_limit():
     assert np.max(np.abs(post["sd"] / sd - 1)) < 0.06
 
 
+@pytest.mark.parametrize("nu", [0.1, 3.0])
+def test_student_t_weights_are_gamma(nu):
+    """Flat x: w = Gamma((nu + 1) / 2, rate nu / 2); mean (nu + 1) / nu, variance 2 (nu + 1) / nu^2."""
+    kernel = StudentTGibbs(np.zeros((201, 200)), nu)
+    kernel.step(np.zeros((201, 200)), 1.0, 1.0, np.random.default_rng(6))
+    w = np.concatenate([kernel.w1.ravel(), kernel.w2.ravel()])  # 80 000 draws
+    mean, var = (nu + 1) / nu, 2 * (nu + 1) / nu**2
+    assert w.mean() == pytest.approx(mean, abs=5 * np.sqrt(var / w.size))
+    assert w.var() == pytest.approx(var, rel=0.1 if nu < 1 else 0.05)  # heavy right tail at small nu
+
+
 def test_fit_student_t_restores(blocks):
     truth, y = blocks
     r = fit_student_t(y, 0.1, nu=1.0, n_iter=300, n_samples=400, n_threads=1)

@@ -112,21 +112,32 @@ def myula_step(
 
 @nb.njit(parallel=True, cache=True)
 def student_t_weights(
-    x: np.ndarray, inv_s2: float, nu: float, g1: np.ndarray, g2: np.ndarray, w1: np.ndarray, w2: np.ndarray
+    x: np.ndarray,
+    inv_s2: float,
+    nu: float,
+    g1: np.ndarray,
+    g2: np.ndarray,
+    e1: np.ndarray,
+    e2: np.ndarray,
+    w1: np.ndarray,
+    w2: np.ndarray,
 ) -> None:
-    """Gibbs update of the edge precisions ``w ~ Gamma((nu + 1) / 2, rate (nu + dx^2 / s^2) / 2)``.
+    """Gibbs update of the edge precisions ``w ~ Gamma(a = (nu + 1) / 2, rate (nu + dx^2 / s^2) / 2)``.
 
-    ``g1``, ``g2`` are standard Gamma((nu + 1) / 2) draws on the edge arrays; ``w`` is written in place.
+    ``g`` are standard Gamma(a + 1) and ``e`` standard exponential draws on the edge arrays;
+    ``g exp(-e / a)`` is standard Gamma(a) (Stuart's boost: much faster than drawing Gamma(a < 1) directly).
+    ``w`` is written in place.
     """
     n1, n2 = x.shape
+    inv_a = 2.0 / (nu + 1.0)
     for i in nb.prange(n1):
         for j in range(n2):
             if i < n1 - 1:
                 d = x[i + 1, j] - x[i, j]
-                w1[i, j] = 2.0 * g1[i, j] / (nu + d * d * inv_s2)
+                w1[i, j] = 2.0 * g1[i, j] * np.exp(-e1[i, j] * inv_a) / (nu + d * d * inv_s2)
             if j < n2 - 1:
                 d = x[i, j + 1] - x[i, j]
-                w2[i, j] = 2.0 * g2[i, j] / (nu + d * d * inv_s2)
+                w2[i, j] = 2.0 * g2[i, j] * np.exp(-e2[i, j] * inv_a) / (nu + d * d * inv_s2)
 
 
 @nb.njit(parallel=True, cache=True)

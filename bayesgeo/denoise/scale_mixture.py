@@ -33,10 +33,10 @@ class StudentTGibbs:
 
     def step(self, x: np.ndarray, scale: float, beta: float, rng: np.random.Generator) -> float:
         inv_s2 = 1.0 / scale**2
-        shape = (self.nu + 1.0) / 2.0
-        g1 = rng.standard_gamma(shape, self.w1.shape)
-        g2 = rng.standard_gamma(shape, self.w2.shape)
-        _kernels.student_t_weights(x, inv_s2, self.nu, g1, g2, self.w1, self.w2)
+        shape = (self.nu + 3.0) / 2.0
+        g1, g2 = rng.standard_gamma(shape, self.w1.shape), rng.standard_gamma(shape, self.w2.shape)
+        e1, e2 = rng.standard_exponential(self.w1.shape), rng.standard_exponential(self.w2.shape)
+        _kernels.student_t_weights(x, inv_s2, self.nu, g1, g2, e1, e2, self.w1, self.w2)
         rng.standard_normal(out=self.z)
         return _kernels.gmrf_checkerboard(x, self.y, beta, inv_s2, self.w1, self.w2, self.z)
 

@@ -118,3 +118,29 @@ def test_backward_run_returns_particles_to_their_start():
     assert (bwd.final_time.values == rel.time.values).all()
     dist = d.great_circle_distance(bwd.final_lon.values, bwd.final_lat.values, rel.lon.values, rel.lat.values)
     assert dist.max() < 10.0  # metres, after 10 days of chaotic stirring and back
+
+
+def test_wgs84_metric_matches_known_degree_lengths():
+    from bayesgeo.drift.kernels import EARTHS, degrees_per_metre
+
+    east, north = degrees_per_metre(0.0, *EARTHS["wgs84"])
+    assert 1 / north == pytest.approx(110_574.3, abs=0.5)  # metres per degree of latitude at the equator
+    assert 1 / east == pytest.approx(111_319.5, abs=0.5)  # metres per degree of longitude at the equator
+    # series 111132.954 - 559.822 cos(2 lat) + 1.175 cos(4 lat) m per degree of latitude, at 45 N:
+    assert 1 / degrees_per_metre(45.0, *EARTHS["wgs84"])[1] == pytest.approx(111_131.78, abs=0.05)
+    field = d.uniform_flow(0.0, 0.5)
+    rel = d.release_point(160.0, 30.0, "2000-01-01")
+    ell = d.simulate(field, rel, duration="5D", earth="wgs84", output_every=None)
+    sph = d.simulate(field, rel, duration="5D", output_every=None)
+    travelled = 0.5 * 5 * DAY  # metres north
+    assert ell.final_lat.item() - 30.0 == pytest.approx(
+        travelled * north_degrees(30.0, ell.final_lat.item()), 1e-4
+    )
+    assert sph.final_lat.item() - 30.0 == pytest.approx(np.rad2deg(travelled / 6_371_000.0), 1e-9)
+
+
+def north_degrees(lat0, lat1):
+    """Mean degrees of latitude per metre between two latitudes on WGS84 (midpoint rule is enough here)."""
+    from bayesgeo.drift.kernels import EARTHS, degrees_per_metre
+
+    return degrees_per_metre(0.5 * (lat0 + lat1), *EARTHS["wgs84"])[1]

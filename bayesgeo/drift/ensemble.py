@@ -40,6 +40,7 @@ def _member_run(
     method,
     seed,
     n_members_per_source,
+    earth,
 ) -> dict:
     """Drift every (release time, windage) member of one source in a single simulator call."""
     releases, alpha = [], []
@@ -65,6 +66,7 @@ def _member_run(
         max_age=duration,
         output_every=None,
         seed=seed,
+        earth=earth,
     )
     shape = (times.size, len(windages), n)
     days = (out.stranding_time - out.release_time).values / np.timedelta64(1, "D")
@@ -93,6 +95,7 @@ def run_ensemble(
     land: xr.DataArray | None = None,
     method: str = "rk4",
     seed: int = 0,
+    earth: str = "sphere",
     scheduler=None,
 ) -> xr.Dataset:
     """Drift ``n_particles`` from every source, release time and windage class; one Dask task per source.
@@ -113,7 +116,7 @@ def run_ensemble(
         Drift time of every particle (s or "180D").
     release_duration : float or str, optional
         Continuous release over this long after each release time; default instantaneous.
-    dt, diffusivity, land, method, seed
+    dt, diffusivity, land, method, seed, earth
         As in :func:`~bayesgeo.drift.simulate`; diffusivity in m2 s-1.
     scheduler : optional
         Dask scheduler; default the active ``dask.distributed`` client if any, else local threads.
@@ -147,6 +150,7 @@ def run_ensemble(
         method=method,
         seed=seed,
         n_members_per_source=times.size * len(windages),
+        earth=earth,
     )
     tasks = [
         dask.delayed(_member_run, pure=True)(

@@ -1,9 +1,10 @@
 """Compiled particle kernels: interpolation, RK4/Euler steps on the sphere, random walk, stranding.
 
 Pure numba functions on plain arrays (the physics layer). Positions are degrees, velocities m s-1, times
-seconds, diffusivities m2 s-1. Fields are sampled bilinearly in space and linearly in time on rectilinear
-axes. Random numbers come from a counter-based generator (SplitMix64 of seed, particle id and particle
-step), so a run gives the same numbers whatever the thread count, chunking or start time.
+seconds, diffusivities m2 s-1; metres become degrees on a sphere (default) or on the WGS84 ellipsoid.
+Fields are sampled bilinearly in space and linearly in time on rectilinear axes. Random numbers come from a
+counter-based generator (SplitMix64 of seed, particle id and particle step), so a run gives the same
+numbers whatever the thread count, chunking or start time.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 from numba import njit, prange
 
 EARTH_RADIUS = 6_371_000.0  # m, mean radius
-M_TO_DEG = 180.0 / (math.pi * EARTH_RADIUS)  # degrees of arc per metre
+EARTHS = {"sphere": (EARTH_RADIUS, 0.0), "wgs84": (6_378_137.0, 6.69437999014e-3)}  # (a in m, e2)
 _RAD = math.pi / 180.0
 
 UNRELEASED, ACTIVE, STRANDED, LEFT_DOMAIN, EXPIRED = 0, 1, 2, 3, 4
@@ -94,6 +95,18 @@ def _bilinear(data, iy, ix, it, jt, wt, w00, w01, w10, w11, q):
 
 
 @njit(cache=True)
+def degrees_per_metre(lat, a, e2):
+    """Degrees of longitude and latitude per metre east/north at ``lat`` on an ellipsoid (semi-major axis
+    ``a`` m, squared eccentricity ``e2``; ``e2 = 0``: sphere of radius ``a``), from the radii of curvature."""
+    c = math.cos(lat * _RAD)
+    if e2 == 0.0:
+        return 1.0 / (a * _RAD * c), 1.0 / (a * _RAD)
+    w = 1.0 - e2 * (1.0 - c * c)
+    n = a / math.sqrt(w)  # prime vertical
+    return 1.0 / (n * _RAD * c), w / (n * (1.0 - e2) * _RAD)  # meridional radius m = n (1 - e2) / w
+
+
+@njit(cache=True)
 def _inside(x, y, flon, flat):
     return flon[0] <= x <= flon[flon.shape[0] - 1] and flat[0] <= y <= flat[flat.shape[0] - 1]
 
@@ -106,7 +119,7 @@ def _wrap(x, flon, period):
 
 
 @njit(cache=True, fastmath=_FAST, inline="always")
-def rate(t, x, y, alpha, ftime, flon, flat, inv_step, uniform, data, period):
+def rate(t, x, y, alpha, ftime, flon, flat, inv_step, uniform, data, period, a, e2):
     """Drift velocity ``u_ocean + alpha * U10`` at (t, x, y) as (dlon/dt, dlat/dt) in degrees per second.
 
     ``data[iy, ix, it, var]`` holds uo, vo (and uwind, vwind). Returns ``ok = False`` outside the field.
@@ -124,26 +137,27 @@ def rate(t, x, y, alpha, ftime, flon, flat, inv_step, uniform, data, period):
     if alpha != 0.0 and data.shape[3] == 4:
         u += alpha * _bilinear(data, iy, ix, it, jt, wt, w00, w01, w10, w11, 2)
         v += alpha * _bilinear(data, iy, ix, it, jt, wt, w00, w01, w10, w11, 3)
-    return u * M_TO_DEG / math.cos(y * _RAD), v * M_TO_DEG, True
+    east, north = degrees_per_metre(y, a, e2)
+    return u * east, v * north, True
 
 
 @njit(cache=True, fastmath=_FAST, inline="always")
-def step(method, t, dt, x, y, alpha, ftime, flon, flat, inv_step, uniform, data, period):
+def step(method, t, dt, x, y, alpha, ftime, flon, flat, inv_step, uniform, data, period, a, e2):
     """One advective step (Euler or classical RK4) from (x, y) at time t; ``ok = False`` off the field."""
-    k1x, k1y, ok = rate(t, x, y, alpha, ftime, flon, flat, inv_step, uniform, data, period)
+    k1x, k1y, ok = rate(t, x, y, alpha, ftime, flon, flat, inv_step, uniform, data, period, a, e2)
     if not ok:
         return x, y, False
     if method == EULER:
         return x + dt * k1x, y + dt * k1y, True
     h = 0.5 * dt
     k2x, k2y, ok2 = rate(
-        t + h, x + h * k1x, y + h * k1y, alpha, ftime, flon, flat, inv_step, uniform, data, period
+        t + h, x + h * k1x, y + h * k1y, alpha, ftime, flon, flat, inv_step, uniform, data, period, a, e2
     )
     k3x, k3y, ok3 = rate(
-        t + h, x + h * k2x, y + h * k2y, alpha, ftime, flon, flat, inv_step, uniform, data, period
+        t + h, x + h * k2x, y + h * k2y, alpha, ftime, flon, flat, inv_step, uniform, data, period, a, e2
     )
     k4x, k4y, ok4 = rate(
-        t + dt, x + dt * k3x, y + dt * k3y, alpha, ftime, flon, flat, inv_step, uniform, data, period
+        t + dt, x + dt * k3x, y + dt * k3y, alpha, ftime, flon, flat, inv_step, uniform, data, period, a, e2
     )
     if not (ok2 and ok3 and ok4):
         return x, y, False
@@ -200,6 +214,8 @@ def advance(
     uniform,
     data,
     period,
+    a,
+    e2,
     mask,
     m_lon0,
     m_lat0,
@@ -229,13 +245,14 @@ def advance(
                 stop_time[p] = t
                 break
             xn, yn, ok = step(
-                method, t, dt, x, y, alpha[p], ftime, flon, flat, inv_step, uniform, data, period
+                method, t, dt, x, y, alpha[p], ftime, flon, flat, inv_step, uniform, data, period, a, e2
             )
             if ok and kh[p] > 0.0:
                 g1, g2 = normal_pair(key[p], k - r)
-                sd = sigma_scale * math.sqrt(kh[p]) * M_TO_DEG
-                xn += g1 * sd / math.cos(yn * _RAD)
-                yn += g2 * sd
+                east, north = degrees_per_metre(yn, a, e2)
+                sd = sigma_scale * math.sqrt(kh[p])
+                xn += g1 * sd * east
+                yn += g2 * sd * north
             if not ok or not _inside(_wrap(xn, flon, period), yn, flon, flat):
                 s = LEFT_DOMAIN
                 stop_time[p] = t

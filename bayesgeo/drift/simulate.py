@@ -223,12 +223,13 @@ def simulate(
     seed=0,
     progress: bool = False,
     on_leave: str = "stop",
+    earth: str = "sphere",
 ) -> xr.Dataset:
     """Drift particles through a field: RK4 (or Euler) on the sphere, windage, random walk, stranding.
 
     Particle velocity is ``u_ocean + windage * U10`` (m s-1), integrated in lon/lat degrees on a sphere of
-    radius 6371 km; diffusion adds ``sqrt(2 Kh |dt|) N(0, 1)`` metres per axis and step. Release times are
-    rounded to the nearest step.
+    radius 6371 km (or the WGS84 ellipsoid); diffusion adds ``sqrt(2 Kh |dt|) N(0, 1)`` metres per axis and
+    step. Release times are rounded to the nearest step.
 
     Parameters
     ----------
@@ -265,6 +266,9 @@ def simulate(
     on_leave : {"stop", "raise"}
         What happens when a particle leaves the field: it stops with status ``left_domain``, or a
         ``ValueError`` names it.
+    earth : {"sphere", "wgs84"}
+        Metric that turns metres into degrees: a sphere of radius 6371 km (as the analytic flows) or the WGS84
+        ellipsoid's radii of curvature (as OpenDrift; differs by ~0.2-0.4 %).
 
     Returns
     -------
@@ -278,6 +282,8 @@ def simulate(
     """
     if method not in kernels.METHODS:
         raise ValueError(f"method must be one of {sorted(kernels.METHODS)}, got {method!r}")
+    if earth not in kernels.EARTHS:
+        raise ValueError(f"earth must be one of {sorted(kernels.EARTHS)}, got {earth!r}")
     if on_leave not in ("stop", "raise"):
         raise ValueError(f"on_leave must be 'stop' or 'raise', got {on_leave!r}")
     dt = float(dt)
@@ -339,6 +345,7 @@ def simulate(
                     kernels.METHODS[method],
                     age_limit,
                     *fa,
+                    *kernels.EARTHS[earth],
                     *mask,
                 )
             bar.update(int(k1 - k0))
@@ -350,7 +357,7 @@ def simulate(
     meta = _final_state(
         pid, release_t, lon, lat, alpha, kh, status, stop_time, state_lon, state_lat, start, end
     )
-    meta.attrs |= {"method": method, "dt": dt, "seed": seed_int, "duration_s": duration}
+    meta.attrs |= {"method": method, "dt": dt, "seed": seed_int, "duration_s": duration, "earth": earth}
     if not record:
         return meta
     times = start + (out_steps * dt * 1e9).astype("timedelta64[ns]")

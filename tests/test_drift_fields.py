@@ -165,3 +165,9 @@ def test_land_mask_crops_across_the_dateline():
     mask = d.land_mask(170.0, 190.0, -20.0, -10.0)  # Fiji straddles 180
     assert mask.lon[0] < 180 < mask.lon[-1] and mask.any()
     assert d.is_land(mask, [178.0], [-17.8])[0] and not d.is_land(mask, [185.0], [-15.0])[0]
+
+
+def test_release_longitude_convention_follows_the_field():
+    field = d.uniform_flow(0.1, 0.0, bounds=(-170.0, -140.0, 20.0, 45.0))
+    out = d.simulate(field, d.release_point(200.0, 30.0, "2000-01-01"), duration="1D", output_every=None)
+    assert -160.0 < out.final_lon.item() < -159.0

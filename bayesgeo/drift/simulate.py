@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from bayesgeo._version import __version__
 from bayesgeo.drift import kernels
 from bayesgeo.drift._time import seconds, to_datetime64
-from bayesgeo.drift.fields import FieldArrays, field_window, lon_period
+from bayesgeo.drift.fields import FieldArrays, field_window
 from bayesgeo.drift.landmask import is_land
 
 # numba's default threading layers must not run one parallel kernel from two threads at once (Dask's threaded
@@ -135,7 +135,7 @@ class _NetCDFWriter:
         return xr.open_dataset(self.path, engine="h5netcdf")
 
 
-def _check_release(release: xr.Dataset, field: xr.Dataset, land: xr.DataArray | None, period: float):
+def _check_release(release: xr.Dataset, field: xr.Dataset, land: xr.DataArray | None):
     for key in ("lon", "lat", "time"):
         if key not in release:
             raise ValueError(f"release has no {key!r} variable; build it with release_point/disk/polygon")
@@ -144,7 +144,7 @@ def _check_release(release: xr.Dataset, field: xr.Dataset, land: xr.DataArray | 
         raise ValueError("release has no particles")
     if not (np.all(np.isfinite(lon)) and np.all(np.isfinite(lat))):
         raise ValueError("release lon/lat contain NaN or infinite values")
-    x = field.lon.values[0] + (lon - field.lon.values[0]) % period if period else lon
+    x = field.lon.values[0] + (lon - field.lon.values[0]) % 360.0  # release lon in the field's convention
     outside = (
         (x < field.lon.values[0])
         | (x > field.lon.values[-1])
@@ -295,8 +295,7 @@ def simulate(
     age_limit = np.inf if max_age is None else seconds(max_age, "max_age")
     if not age_limit > 0:
         raise ValueError(f"max_age must be positive, got {max_age!r}")
-    period = lon_period(field)
-    lon, lat = _check_release(release, field, land, period)
+    lon, lat = _check_release(release, field, land)
     n = lon.size
     alpha = _per_particle(windage, n, "windage", 0.0, 1.0)
     kh = _per_particle(diffusivity, n, "diffusivity", 0.0, 1e6)

@@ -50,8 +50,8 @@ def fit_student_t(
     sigma: float | str | None = None,
     *,
     nu: float = 0.1,
-    n_iter: int = 500,
-    n_samples: int = 1500,
+    n_iter: int = 400,
+    n_samples: int = 800,
     n_burn: int = 100,
     n_keep: int = 100,
     n_draws: int = 4,
@@ -67,7 +67,8 @@ def fit_student_t(
     ``nu = 0.1``: on ``camera`` at sigma = 25/255 the evidence gradient in ``nu`` (estimated with a prior
     chain) is negative over 0.1-1.6, i.e. the data favour heavy tails, and the chain still mixes there (pixel
     IACT ~5 sweeps). Other parameters and the result as :func:`bayesgeo.denoise.proximal.fit_tv`, with
-    ``scale`` in place of ``theta`` and no ``image_map``.
+    ``scale`` in place of ``theta`` and no ``image_map``. The default chain is shorter than TV's: the Gibbs
+    sampler mixes ~3x faster per step (pixel IACT ~5 vs ~18 for MYULA) but a step costs ~3x more.
     """
     y = np.ascontiguousarray(y, dtype=float)
     return fit_empirical_bayes(

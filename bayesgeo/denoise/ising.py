@@ -50,8 +50,8 @@ def fit_ising(
     ----------
     y : 2-D array; image units for ``noise="gaussian"``, 0/1 labels for ``noise="flip"``.
     noise : ``"gaussian"`` (additive, s.d. ``sigma``, class means ``levels``) or ``"flip"`` (label flips).
-    sigma, levels, flip : fixed noise parameters; ``None`` estimates them (initial values: MAD noise of
-        the class residuals after an Otsu split, the Otsu class means, 0.1).
+    sigma, levels, flip : fixed noise parameters; ``None`` estimates them (initial values: s.d. from
+        the residual variance after an Otsu split, the Otsu class means, 0.1).
     coupling : fixed ``J``; ``None`` estimates it.
     n_iter : estimation sweeps; ``n_samples`` sweeps at the estimate for the summaries.
     step : stochastic-approximation step (constant for the first quarter, then decaying as ``k^-0.8``).

@@ -38,21 +38,30 @@ def _field(days: int):
     return field.drop_vars("psi")
 
 
-def _bayesgeo(field, land, n: int, days: int, seed: int = 0, output_every=None):
+def _clock():
+    return time.perf_counter(), time.process_time()
+
+
+def _since(start) -> tuple[float, float]:
+    """Wall and CPU seconds (all threads) since ``start``."""
+    return time.perf_counter() - start[0], time.process_time() - start[1]
+
+
+def _bayesgeo(field, land, n: int, days: int, method: str = "rk4", seed: int = 0):
     rel = d.release_disk(*FOB, 50e3, START, n, seed=seed, land=land)
     d.simulate(field, rel.isel(particle=slice(0, 10)), duration="1D", land=land, output_every=None)  # compile
-    t = time.perf_counter()
-    out = d.simulate(field, rel, duration=f"{days}D", dt=3600.0, land=land, output_every=output_every)
-    return out, time.perf_counter() - t
+    t = _clock()
+    out = d.simulate(field, rel, duration=f"{days}D", dt=3600.0, land=land, method=method, output_every=None)
+    return out, *_since(t)
 
 
-def _opendrift(path: str, lon, lat, days: int, *, land: bool = True):
+def _opendrift(path: str, lon, lat, days: int, *, land: bool = True, method: str = "rk4"):
     from opendrift.models.oceandrift import OceanDrift
     from opendrift.readers import reader_netCDF_CF_generic
 
     o = OceanDrift(loglevel=50)
     o.add_reader(reader_netCDF_CF_generic.Reader(path))
-    o.set_config("drift:advection_scheme", "runge-kutta4")
+    o.set_config("drift:advection_scheme", {"rk4": "runge-kutta4", "euler": "euler"}[method])
     o.set_config("environment:constant:horizontal_diffusivity", 0.0)
     o.set_config("drift:stokes_drift", False)
     o.set_config("drift:vertical_advection", False)
@@ -62,13 +71,21 @@ def _opendrift(path: str, lon, lat, days: int, *, land: bool = True):
     o.seed_elements(
         lon=lon, lat=lat, time=np.datetime64(START).astype("datetime64[s]").item(), wind_drift_factor=0.0
     )
-    t = time.perf_counter()
+    t = _clock()
     o.run(
         duration=np.timedelta64(days, "D").astype("timedelta64[s]").item(),
         time_step=3600,
         time_step_output=86400 * days,
     )
-    return o, time.perf_counter() - t
+    return o, *_since(t)
+
+
+def _rate(name: str, steps: float, wall: float, cpu: float) -> tuple[float, float]:
+    print(
+        f"{name:<18} {wall:7.2f} s wall {steps / wall / 1e6:6.2f}e6 ps/s "
+        f"{steps / cpu / 1e6:6.2f}e6 ps per CPU-s"
+    )
+    return steps / wall, steps / cpu
 
 
 def _cf_file(field) -> str:
@@ -92,36 +109,41 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.2f} (shared machine: timings are noisy)"
     )
     days, n = 60, 10_000
+    steps = n * days * 24
     field = _field(days)
     land = d.land_mask(*d.field_bounds(field))
-    out, el = _bayesgeo(field, land, n, days)
-    ours = n * days * 24 / el
     print(
-        f"bayesgeo : {n} particles x {days * 24} RK4 steps in {el:.2f} s = {ours / 1e6:.2f}e6 ps/s "
-        f"(stranded {(out.final_status == 2).mean().item():.1%})"
+        f"scenario: {n} particles x {days * 24} hourly steps, 0.1 deg daily field, land mask "
+        "(ps = particle-steps)"
     )
+    out, *t_rk4 = _bayesgeo(field, land, n, days)
+    ours = {"rk4": _rate("bayesgeo RK4", steps, *t_rk4)}
+    ours["euler"] = _rate("bayesgeo Euler", steps, *_bayesgeo(field, land, n, days, "euler")[1:])
+    print(f"  (bayesgeo stranded {(out.final_status == 2).mean().item():.1%} of the particles)")
 
     try:
         import opendrift  # noqa: F401
     except ImportError:
         print("OpenDrift not installed (pip install opendrift): peer skipped")
-        peer = None
     else:
         path = _cf_file(field)
         rel = d.release_disk(*FOB, 50e3, START, n, seed=0, land=land)
-        o, el_od = _opendrift(path, rel.lon.values, rel.lat.values, days)
-        peer = n * days * 24 / el_od
-        print(
-            f"OpenDrift: {n} particles x {days * 24} RK4 steps in {el_od:.2f} s = {peer / 1e6:.2f}e6 "
-            f"particle-steps/s"
-        )
-        print(f"ratio bayesgeo / OpenDrift: {ours / peer:.1f}x")
+        for method in ("rk4", "euler"):
+            peer = _rate(
+                f"OpenDrift {method}",
+                steps,
+                *_opendrift(path, rel.lon.values, rel.lat.values, days, method=method)[1:],
+            )
+            print(
+                f"  ratio bayesgeo / OpenDrift ({method}): {ours[method][0] / peer[0]:.1f}x wall, "
+                f"{ours[method][1] / peer[1]:.1f}x per CPU-second"
+            )
 
         # agreement: deterministic (no diffusion, no windage, no coast) final positions after 30 days
         rel = d.release_disk(*FOB, 150e3, START, 200, seed=1, land=land)
         mine = d.simulate(field, rel, duration="30D", dt=3600.0, output_every=None, earth="wgs84")
         sphere = d.simulate(field, rel, duration="30D", dt=3600.0, output_every=None)
-        o, _ = _opendrift(path, rel.lon.values, rel.lat.values, 30, land=False)
+        o = _opendrift(path, rel.lon.values, rel.lat.values, 30, land=False)[0]
         lon_od, lat_od = o.result.lon.isel(time=-1).values, o.result.lat.isel(time=-1).values
         both = (mine.final_status.values == 1) & np.isfinite(lon_od)
         km = (
@@ -154,8 +176,8 @@ def main() -> None:
     sizes = [10**3, 10**4, 10**5] + ([] if args.quick else [10**6])
     for m in sizes:
         tracemalloc.start()
-        _, el = _bayesgeo(field, land, m, 10)
-        peak = tracemalloc.get_traced_memory()[1] / 1e6  # numpy allocations during the run, field included
+        _, el, _ = _bayesgeo(field, land, m, 10)
+        peak = tracemalloc.get_traced_memory()[1] / 1e6  # run allocations: state, field windows, mask
         tracemalloc.stop()
         print(f"{m:>10} {el:>8.2f} {m * 240 / el / 1e6:>7.2f} {peak:>8.0f}")
     sys.stdout.flush()

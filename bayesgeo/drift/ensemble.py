@@ -80,6 +80,20 @@ def _member_run(
     }
 
 
+def _shared(obj, scheduler):
+    """One graph node for a large input; scattered once to the workers of an active distributed client."""
+    if obj is None:
+        return None
+    if scheduler is None:
+        try:
+            from distributed import get_client
+
+            return get_client().scatter(obj, broadcast=True)
+        except (ImportError, ValueError):  # no dask.distributed, or no active client
+            pass
+    return dask.delayed(obj, pure=True)
+
+
 def run_ensemble(
     field: xr.Dataset,
     sources,
@@ -139,7 +153,7 @@ def run_ensemble(
     duration_s = seconds(duration, "duration")
     spread_s = None if release_duration is None else seconds(release_duration, "release_duration")
     seed = seed_value(seed)
-    field_node, land_node = dask.delayed(field, pure=True), dask.delayed(land, pure=True)
+    field_node, land_node = _shared(field, scheduler), _shared(land, scheduler)
     common = dict(
         n=n_particles,
         radius=radius,

@@ -171,3 +171,11 @@ def test_release_longitude_convention_follows_the_field():
     field = d.uniform_flow(0.1, 0.0, bounds=(-170.0, -140.0, 20.0, 45.0))
     out = d.simulate(field, d.release_point(200.0, 30.0, "2000-01-01"), duration="1D", output_every=None)
     assert -160.0 < out.final_lon.item() < -159.0
+
+
+def test_max_age_stops_particles_at_their_own_age():
+    field = d.uniform_flow(0.1, 0.0)
+    rel = d.release_point(160.0, 30.0, "2000-01-01", n=4, end="2000-01-04")  # one release a day
+    out = d.simulate(field, rel, duration="6D", max_age="2D", output_every=None)
+    assert (out.final_status == 4).all()
+    np.testing.assert_array_equal(out.final_time - out.release_time, np.timedelta64(2, "D"))

@@ -69,7 +69,7 @@ def format_summary(tree) -> str:
                 f"{lab}={float(p):.3f}" for lab, p in zip(top[dim].values, top.values, strict=True)
             )
             lines.append(f"  {name:<14} {items}")
-    for key in ("psnr_db", "log_evidence"):
+    for key in ("psnr_db", "psnr_map_db", "log_evidence"):
         if key in a and np.isfinite(float(a[key])):
             lines.append(f"  {key:<14} {float(a[key]):.2f}")
     if "posterior" in tree.children:
@@ -149,6 +149,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lithologies(args: argparse.Namespace) -> int:
+    from bayesgeo.geofluid import list_lithologies
+
+    table = list_lithologies()
+    print(table.drop(columns=[] if args.sources else ["source"]).to_string())
+    print(f"{len(table)} lithologies, by decreasing bulk SiO2 (wt%); modes in vol%")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     from bayesgeo import __version__
 
@@ -185,6 +194,9 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="demo-output")
     d.add_argument("--quick", action="store_true", help="fewer draws")
     d.set_defaults(func=cmd_demo)
+    g = sub.add_parser("lithologies", help="list the lithologies of the geofluid cases (names for specs)")
+    g.add_argument("--sources", action="store_true", help="also show where each mode comes from")
+    g.set_defaults(func=cmd_lithologies)
     return p
 
 

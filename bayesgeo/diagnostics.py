@@ -74,6 +74,8 @@ class Convergence:
         return not self.warnings
 
     def __str__(self) -> str:
+        if not np.isfinite(self.max_rhat) and not self.warnings:
+            return "independent draws (no Markov chain to diagnose)"
         head = (
             f"R-hat max {self.max_rhat:.3f}, ESS bulk min {self.min_ess_bulk:.0f}, "
             f"ESS tail min {self.min_ess_tail:.0f}, divergences {self.divergences}/{self.n_draws}"
@@ -86,14 +88,16 @@ class Convergence:
 def convergence_report(tree: xr.DataTree, rhat_max: float = 1.01, ess_min: float = 400) -> Convergence:
     """R-hat, bulk/tail ESS, divergences and BFMI of a sampled result, with warnings that explain them.
 
-    Results without several chains (exact, MAP, VI) get NaN R-hat and no warnings about mixing.
+    Results without a Markov chain (exact, MAP or approximate independent draws, i.e. no ``/sample_stats``)
+    get NaN R-hat and no warnings about mixing.
     """
     post = tree["posterior"].to_dataset()
     n_chain = post.sizes.get("chain", 1)
     n_draws = n_chain * post.sizes.get("draw", 1)
     warnings = []
     rhat = ess_b = ess_t = np.nan
-    if n_chain >= 2 and post.sizes.get("draw", 1) >= 4:
+    sampled = "sample_stats" in tree.children
+    if sampled and post.data_vars and n_chain >= 2 and post.sizes.get("draw", 1) >= 4:
         rhat = _worst(az.rhat(post), np.nanmax)
         ess_b = _worst(az.ess(post, method="bulk"), np.nanmin)
         ess_t = _worst(az.ess(post, method="tail"), np.nanmin)

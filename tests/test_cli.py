@@ -6,6 +6,7 @@ import xarray as xr
 from conftest import run_cli
 
 from bayesgeo import gmrf
+from bayesgeo.cli import main
 
 
 @pytest.fixture
@@ -46,29 +47,41 @@ BAD = {
     "bad draws": ({"inference.draws": "0"}, "inference.draws"),
     "bad prior": ({"priors.sigma.dist": '"HalfNormall"'}, "priors.sigma"),
     "unknown prior": ({"priors.smoothness.dist": '"HalfNormal"'}, "priors.smoothness"),
+    "image prior mismatch": ({"priors.image.dist": '"tv"'}, "priors.image.dist"),
+    "noise model": ({"data.noise_model": '"flip"'}, "data.noise_model"),
+    "noise string": ({"data.noise_sigma": '"bogus"'}, "data.noise_sigma"),
+    "method for tv": ({"model.variant": '"tv"', "inference.method": '"nuts"'}, "inference.method"),
 }
 
 
+def main_in_process(capsys, *args: str) -> tuple[int, str]:
+    """The command's ``main`` in this process (fast); returns exit code and stderr."""
+    code = main(list(args))
+    return code, capsys.readouterr().err
+
+
 @pytest.mark.parametrize("case", sorted(BAD))
-def test_bad_input_exits_2_with_one_line(case, small_spec, tmp_path):
+def test_bad_input_exits_2_with_one_line(case, small_spec, tmp_path, capsys):
     overrides, field = BAD[case]
     sets = [a for k, v in overrides.items() for a in ("--set", f"{k}={v}")]
     out = tmp_path / "bad"
-    res = run_cli("fit", str(small_spec), "--out", str(out), *sets)
-    assert res.returncode == 2, res.stderr
-    lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1 and field in lines[0], res.stderr
+    code, err = main_in_process(capsys, "fit", str(small_spec), "--out", str(out), *sets)
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and field in lines[0], err
     assert not out.exists()
 
 
 @pytest.mark.parametrize(
     "array", [np.zeros((4, 5, 6)), np.full((8, 8), np.nan), np.zeros(9)], ids=["3-D", "NaN", "1-D"]
 )
-def test_bad_images_exit_2(array, small_spec, tmp_path):
+def test_bad_images_exit_2(array, small_spec, tmp_path, capsys):
     np.save(tmp_path / "bad.npy", array)
-    res = run_cli("fit", str(small_spec), "--set", 'data.image="bad.npy"', "--out", str(tmp_path / "o"))
-    assert res.returncode == 2 and "data.image" in res.stderr
-    assert len(res.stderr.strip().splitlines()) == 1
+    code, err = main_in_process(
+        capsys, "fit", str(small_spec), "--set", 'data.image="bad.npy"', "--out", str(tmp_path / "o")
+    )
+    assert code == 2 and "data.image" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_missing_spec_and_usage_errors(tmp_path):

@@ -33,7 +33,10 @@ def test_methods_recover_the_conjugate_posterior(method, tol):
 
 def test_convergence_report_flags_disagreeing_chains():
     draws = np.stack([np.random.default_rng(1).normal(0, 1, 300), np.random.default_rng(2).normal(3, 1, 300)])
-    tree = xr.DataTree.from_dict({"posterior": xr.Dataset({"a": (("chain", "draw"), draws)})})
+    stats = xr.Dataset({"diverging": (("chain", "draw"), np.zeros_like(draws, bool))})
+    tree = xr.DataTree.from_dict(
+        {"posterior": xr.Dataset({"a": (("chain", "draw"), draws)}), "sample_stats": stats}
+    )
     report = convergence_report(tree)
     assert report.max_rhat > 1.5 and not report.ok
     assert "chains disagree" in str(report)

@@ -1,12 +1,14 @@
 """The ``denoise`` case study through the spec: validate inputs, fit, build the result tree, list figures.
 
 ``y = x + e``, ``e ~ N(0, sigma^2)``; the prior on the image ``x`` is the spec's ``model.variant``.
-Gaussian variants (``gmrf``, ``gmrf2``, ``car``) integrate ``x`` out exactly (:mod:`.gaussian`).
+Gaussian variants (``gmrf``, ``gmrf2``, ``car``) integrate ``x`` out exactly (:mod:`.gaussian`). The others
+(``tv``, ``student_t``, ``ising``) choose their hyperparameters by marginal likelihood (SAPG) and sample the
+image at the estimate (:mod:`.proximal`, :mod:`.scale_mixture`, :mod:`.ising`): empirical Bayes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +23,15 @@ from bayesgeo.priors import SMOOTHNESS
 from bayesgeo.spec import Inference, Spec, check_keys, choice, merge_priors, number
 
 from . import gaussian
+from .sapg import mad_sigma
 
 GAUSSIAN = tuple(SMOOTHNESS)
-VARIANTS = GAUSSIAN
-DATA_KEYS = ("image", "noise_sigma", "truth", "boundary")
+EMPIRICAL = ("tv", "student_t", "ising")
+VARIANTS = GAUSSIAN + EMPIRICAL
+DATA_KEYS = ("image", "noise_sigma", "truth", "boundary", "noise_model")
 METHODS = {"auto": "exact", "exact": "exact", "nuts": "nuts", "map": "map"}
+#: per-variant parameters of the image prior, declared as ``[priors.image]`` (defaults)
+IMAGE_PRIOR_OPTIONS = {"student_t": {"nu": 0.1}}
 
 
 def default_priors(scale: float) -> dict[str, Prior]:
@@ -48,6 +54,8 @@ class Problem:
     truth: np.ndarray | None = None
     boundary: str = "neumann"
     units: str = ""
+    noise_method: str = "inferred"
+    options: dict = field(default_factory=dict)
 
 
 def read_image(field: str, value, spec: Spec) -> tuple[np.ndarray, str]:
@@ -110,30 +118,86 @@ def prepare(spec: Spec) -> Problem:
     if "image" not in data:
         raise SpecError("data.image", "missing; expected a path to a .npy or .png file or builtin:NAME")
     y, units = read_image("data.image", data["image"], spec)
-    noise = data.get("noise_sigma")
-    noise = (
-        None
-        if noise is None
-        else number("data.noise_sigma", noise, low=0.0, strict=True, unit="(image units)")
-    )
+    noise, noise_method = _noise_sigma(data.get("noise_sigma"), y)
     truth = None
     if "truth" in data:
         truth, _ = read_image("data.truth", data["truth"], spec)
         if truth.shape != y.shape:
             raise SpecError("data.truth", f"expected the shape of data.image {y.shape}, got {truth.shape}")
     boundary = choice("data.boundary", data.get("boundary", "neumann"), BOUNDARIES)
-    priors = merge_priors(default_priors(float(np.std(y))), spec.section("priors"))
-    if spec.inference.method not in METHODS:
+    options = _image_prior_options(variant, spec.section("priors").get("image", {}))
+    if variant == "ising":
+        options["noise"] = choice(
+            "data.noise_model", data.get("noise_model", "gaussian"), ("gaussian", "flip")
+        )
+    elif "noise_model" in data:
+        raise SpecError("data.noise_model", f"only the ising variant takes a noise model, not {variant!r}")
+    hyper_priors = {k: v for k, v in spec.section("priors").items() if k != "image"}
+    defaults = default_priors(float(np.std(y))) if variant in GAUSSIAN else {}
+    priors = merge_priors(defaults, hyper_priors)
+    allowed = METHODS if variant in GAUSSIAN else {"auto": "empirical Bayes"}
+    if spec.inference.method not in allowed:
         raise SpecError(
             "inference.method",
             f"{spec.inference.method!r} is not available for denoise variant "
-            f"{variant!r}; expected one of {sorted(METHODS)}",
+            f"{variant!r}; expected one of {sorted(allowed)}",
         )
-    return Problem(y, variant, priors, noise, truth, boundary, units)
+    return Problem(y, variant, priors, noise, truth, boundary, units, noise_method, options)
+
+
+def _noise_sigma(value, y: np.ndarray) -> tuple[float | None, str]:
+    """Known noise s.d. (a number), the robust wavelet estimate (``"mad"``), or inferred (absent)."""
+    if value is None:
+        return None, "inferred"
+    if value == "mad":
+        return mad_sigma(y), "MAD of Haar wavelet details"
+    return number("data.noise_sigma", value, low=0.0, strict=True, unit="(image units) or 'mad'"), "given"
+
+
+def _image_prior_options(variant: str, table) -> dict:
+    """``[priors.image]``: optional ``dist`` (must name the variant) and the variant's parameters."""
+    defaults = IMAGE_PRIOR_OPTIONS.get(variant, {})
+    check_keys(table, ("dist", *defaults), "priors.image")
+    if table.get("dist", variant) != variant:
+        raise SpecError("priors.image.dist", f"{table['dist']!r} disagrees with model.variant = {variant!r}")
+    out = dict(defaults)
+    for key in defaults:
+        if key in table:
+            out[key] = number(f"priors.image.{key}", table[key], low=0.0, strict=True)
+    return out
 
 
 def fit(problem: Problem, settings: Inference) -> xr.DataTree:
     """Fit one problem; returns the result tree (``/posterior``, ``/summary``, data groups, attributes)."""
+    groups, attrs = (_fit_gaussian if problem.variant in GAUSSIAN else _fit_empirical)(problem, settings)
+    coords = {"y": np.arange(problem.y.shape[0]), "x": np.arange(problem.y.shape[1])}
+    groups = {
+        k: v.assign_coords({d: coords[d] for d in ("y", "x") if d in v.dims}) for k, v in groups.items()
+    }
+    groups["observed_data"] = xr.Dataset({"image": (("y", "x"), problem.y)}, coords=coords)
+    attrs |= {
+        "case": "denoise",
+        "variant": problem.variant,
+        "boundary": problem.boundary,
+        "noise_sigma_method": problem.noise_method,
+    }
+    if problem.noise_sigma is not None:
+        attrs["noise_sigma"] = problem.noise_sigma
+    if problem.truth is not None:
+        groups["reference"] = xr.Dataset({"image": (("y", "x"), problem.truth)}, coords=coords)
+        attrs |= {
+            "psnr_db": psnr(groups["summary"]["image"].values, problem.truth),
+            "psnr_noisy_db": psnr(problem.y, problem.truth),
+        }
+        if "map" in groups:
+            attrs["psnr_map_db"] = psnr(groups["map"]["image"].values, problem.truth)
+    tree = xr.DataTree.from_dict(groups)
+    tree.attrs.update(attrs)
+    return tree
+
+
+def _fit_gaussian(problem: Problem, settings: Inference) -> tuple[dict, dict]:
+    """Exact path: hyperparameters by quadrature, NUTS or MAP; the image integrated out in closed form."""
     rng = np.random.default_rng(settings.seed)
     prior = SMOOTHNESS[problem.variant]
     spec = gaussian.Spectrum.of(problem.y, problem.boundary)
@@ -148,20 +212,18 @@ def fit(problem: Problem, settings: Inference) -> xr.DataTree:
         groups["sample_stats"] = tree["sample_stats"].to_dataset()
         flat = post_ds.stack(sample=("chain", "draw"))
         thin = slice(None, None, max(1, flat.sizes["sample"] // 256))
+        tau = flat["tau"].values[thin]
         sigma = (
             flat["sigma"].values[thin]
             if problem.noise_sigma is None
-            else np.full(flat["tau"].values[thin].size, problem.noise_sigma)
+            else np.full(tau.size, problem.noise_sigma)
         )
-        hyper = gaussian.from_draws(
-            sigma, flat["tau"].values[thin], {k: flat[k].values[thin] for k in prior.hyper}
-        )
+        hyper = gaussian.from_draws(sigma, tau, {k: flat[k].values[thin] for k in prior.hyper})
         post_ds = post_ds.drop_vars([v for v in post_ds.data_vars if v not in ("sigma", "tau", *prior.hyper)])
         log_ev = np.nan
     else:
-        hyper = (gaussian.quadrature if method == "exact" else gaussian.mode)(
-            spec, prior, problem.priors, beta_known
-        )
+        integrate = gaussian.quadrature if method == "exact" else gaussian.mode
+        hyper = integrate(spec, prior, problem.priors, beta_known)
         pts = gaussian.sample_points(hyper, settings.chains * draws, rng)
         if problem.noise_sigma is not None:
             pts.pop("sigma")
@@ -172,38 +234,84 @@ def fit(problem: Problem, settings: Inference) -> xr.DataTree:
         log_ev = hyper.log_evidence
     post_ds = _annotate(post_ds, problem.units)
     mean, var = gaussian.field_moments(spec, prior, hyper, rng)
-    coords = {"y": np.arange(problem.y.shape[0]), "x": np.arange(problem.y.shape[1])}
     img = xr.DataArray(
-        mean,
-        dims=("y", "x"),
-        coords=coords,
-        attrs={"long_name": "restored image (posterior mean)", "units": problem.units},
+        mean, dims=("y", "x"), attrs={"long_name": "restored image (posterior mean)", "units": problem.units}
     )
-    summary = xr.merge(
-        [
-            summarize(post_ds),
-            gaussian_summary("image", img, xr.DataArray(np.sqrt(var), dims=("y", "x"), coords=coords)),
-        ]
-    )
-    groups |= {
-        "posterior": post_ds,
-        "summary": summary,
-        "observed_data": xr.Dataset({"image": (("y", "x"), problem.y)}, coords=coords),
-    }
+    image = gaussian_summary("image", img, xr.DataArray(np.sqrt(var), dims=("y", "x")))
+    groups |= {"posterior": post_ds, "summary": xr.merge([summarize(post_ds), image])}
     attrs = {
-        "case": "denoise",
-        "variant": problem.variant,
         "inference_method": method,
-        "boundary": problem.boundary,
         "log_evidence": log_ev,
         "log_evidence_method": "quadrature over hyperparameters" if method == "exact" else "none",
     }
-    if problem.truth is not None:
-        groups["reference"] = xr.Dataset({"image": (("y", "x"), problem.truth)}, coords=coords)
-        attrs |= {"psnr_db": psnr(mean, problem.truth), "psnr_noisy_db": psnr(problem.y, problem.truth)}
-    tree = xr.DataTree.from_dict(groups)
-    tree.attrs.update(attrs)
-    return tree
+    return groups, attrs
+
+
+def _fit_empirical(problem: Problem, settings: Inference) -> tuple[dict, dict]:
+    """Non-Gaussian priors: hyperparameters by marginal likelihood (SAPG), image sampled at the estimate.
+
+    ``inference.tune`` sets the SAPG iterations and ``inference.draws`` the posterior sweeps. Hyperparameter
+    draws in ``/posterior`` come from the Laplace approximation of the marginal likelihood at the estimate.
+    """
+    from .ising import fit_ising
+    from .proximal import fit_tv
+    from .scale_mixture import fit_student_t
+
+    n_iter, n_samples = (
+        (min(settings.tune, 300), min(settings.draws, 300))
+        if settings.quick
+        else (settings.tune, settings.draws)
+    )
+    common = {"n_iter": n_iter, "n_samples": n_samples, "seed": settings.seed, "progress": settings.progress}
+    sigma = problem.noise_sigma
+    if problem.variant == "tv":
+        res, hyper = fit_tv(problem.y, sigma, **common), "theta"
+    elif problem.variant == "student_t":
+        res, hyper = fit_student_t(problem.y, sigma, nu=problem.options["nu"], **common), "scale"
+    else:
+        res, hyper = fit_ising(problem.y, noise=problem.options["noise"], sigma=sigma, **common), "coupling"
+    stats = ("", "_sd", "_q05", "_q95")
+    image = res[[f"image{s}" for s in stats]]
+    image["image"].attrs.update(long_name="restored image (posterior mean)", units=problem.units)
+    estimated = [v for v in (hyper, "sigma", "flip") if v in res and f"{v}_sd" in res]
+    draws = min(settings.draws, 250) if settings.quick else settings.draws
+    post = _laplace_draws(res, estimated, settings.chains, draws, np.random.default_rng(settings.seed))
+    summary = xr.merge([image, summarize(post)]) if estimated else image
+    point = [v for v in (hyper, "sigma", "flip", "levels") if v in res and f"{v}_sd" not in res]
+    groups = {
+        "posterior": post,
+        "summary": summary,
+        "sapg": res[[v for v in res.data_vars if v.endswith("_trace")]],
+    }
+    if point:
+        groups["estimates"] = res[point]
+    if "image_map" in res:
+        groups["map"] = xr.Dataset({"image": res["image_map"]})
+    if "image_draws" in res:
+        groups["image_draws"] = xr.Dataset({"image": res["image_draws"]})
+    if "probability" in res:
+        groups["labels"] = res[["probability", "label"]]
+    attrs = {
+        "inference_method": "empirical Bayes (SAPG) + " + res.attrs.get("sampler", "MCMC"),
+        "log_evidence": np.nan,
+        "log_evidence_method": "none",
+        **{k: res.attrs[k] for k in ("prior", "sampler") if k in res.attrs},
+    }
+    return groups, attrs
+
+
+def _laplace_draws(res: xr.Dataset, names: list[str], chains: int, draws: int, rng) -> xr.Dataset:
+    """Log-normal draws of the estimated hyperparameters from their Laplace approximation (approximate)."""
+    out = {}
+    for v in names:
+        m, sd = float(res[v]), float(res[f"{v}_sd"])
+        log_sd = sd / m if np.isfinite(sd) else 0.0
+        out[v] = (
+            ("chain", "draw"),
+            m * np.exp(log_sd * rng.standard_normal((chains, draws))),
+            dict(res[v].attrs) | {"approximation": "Laplace (log scale) at the marginal-likelihood estimate"},
+        )
+    return xr.Dataset(out, coords={"chain": np.arange(chains), "draw": np.arange(draws)})
 
 
 def _annotate(post: xr.Dataset, units: str) -> xr.Dataset:
@@ -227,10 +335,12 @@ def figures(tree: xr.DataTree) -> dict:
     """Figure factories saved by the CLI next to ``result.nc``."""
     from . import plots
 
-    return {
-        "denoise_panels": lambda: plots.panels(tree).flat[0].figure,
-        "denoise_hyperparameters": lambda: plots.hyperparameters(tree).flat[0].figure,
-    }
+    figs = {"denoise_panels": lambda: plots.panels(tree).flat[0].figure}
+    if tree["posterior"].data_vars:
+        figs["denoise_hyperparameters"] = lambda: plots.hyperparameters(tree).flat[0].figure
+    if "sapg" in tree.children:
+        figs["denoise_sapg"] = lambda: plots.sapg_traces(tree).flat[0].figure
+    return figs
 
 
 def simulate_prior(problem: Problem, rng: np.random.Generator) -> tuple[Problem, dict[str, float]]:

@@ -48,3 +48,15 @@ def hyperparameters(tree: xr.DataTree, axes=None, truth: dict | None = None):
         label = f"{name} [{da.attrs['units']}]" if da.attrs.get("units") else name
         histogram(ax, da.values, label, color, (truth or {}).get(name))
     return axes
+
+
+def sapg_traces(tree: xr.DataTree, axes=None):
+    """SAPG iterates of the hyperparameters: they should settle before the posterior sweeps begin."""
+    traces = tree["sapg"]
+    names = list(traces.data_vars)
+    axes = new_axes(1, len(names), size=3.0) if axes is None else np.atleast_2d(axes)
+    for ax, name, color in zip(axes.flat, names, PALETTE, strict=False):
+        da = traces[name]
+        ax.plot(da.values if da.ndim == 1 else da.values[:, -1], color=color)
+        ax.set(xlabel="SAPG iteration", title=name.removesuffix("_trace"))
+    return axes

@@ -26,6 +26,7 @@ METHODS = ("auto", "nuts", "smc", "exact", "map", "vi")
 #: Case name -> module implementing ``prepare``, ``fit``, ``figures``, ``demo_spec`` (imported lazily).
 CASES = {
     "denoise": "bayesgeo.denoise.case",
+    "drift.hazard": "bayesgeo.drift.hazard_case",
     "geofluid.field": "bayesgeo.geofluid.field",
     "geofluid.point": "bayesgeo.geofluid.case",
 }

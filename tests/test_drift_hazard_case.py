@@ -32,7 +32,7 @@ def test_same_seed_same_hazard():
 
 BAD = {
     "source on land": (
-        {"switches.source": [{"name": "Tokyo", "lon": 139.69, "lat": 35.69}]},
+        {"switches.source": [{"name": "Nagano", "lon": 138.19, "lat": 36.65}]},
         "switches.source[0]",
     ),
     "source outside": (

@@ -137,6 +137,7 @@ def prepare(spec: Spec) -> Problem:
     end = releases[-1] + np.timedelta64(int(duration * 86400), "s")
     field = _field(data, spec, releases[0], end, max(windages) > 0)
     vents = _vents(switches.get("source"))
+    radius_m = number("data.radius_km", data.get("radius_km", 10.0), low=0.0, unit="km") * 1e3
     lon0, lon1, lat0, lat1 = fields.field_bounds(field)
     land = landmask.land_mask(lon0, lon1, lat0, lat1)
     for i, v in enumerate(vents):
@@ -145,8 +146,11 @@ def prepare(spec: Spec) -> Problem:
                 f"switches.source[{i}]",
                 f"{v.name} ({v.lon}, {v.lat}) is outside the field ({lon0}-{lon1}°E, {lat0}-{lat1}°N)",
             )
-        if landmask.is_land(land, np.array([v.lon]), np.array([v.lat]))[0]:
-            raise SpecError(f"switches.source[{i}]", f"{v.name} ({v.lon}, {v.lat}) is on land")
+        if not _sea_within(land, v, radius_m):
+            raise SpecError(
+                f"switches.source[{i}]",
+                f"{v.name} ({v.lon}, {v.lat}) is on land, with no sea within {radius_m / 1e3} km",
+            )
     earth = data.get("earth", "sphere")
     if earth not in ("sphere", "wgs84"):
         raise SpecError("data.earth", f"expected 'sphere' or 'wgs84', got {earth!r}")
@@ -159,10 +163,19 @@ def prepare(spec: Spec) -> Problem:
         duration,
         integer("data.n_particles", data.get("n_particles", 2000), minimum=1),
         number("data.diffusivity", data.get("diffusivity", 10.0), low=0.0, unit="m2/s"),
-        number("data.radius_km", data.get("radius_km", 10.0), low=0.0, unit="km") * 1e3,
+        radius_m,
         number("data.dt_hours", data.get("dt_hours", 1.0), low=0.0, strict=True, unit="h") * 3600.0,
         earth,
     )
+
+
+def _sea_within(land: xr.DataArray, vent: sources.Volcano, radius_m: float) -> bool:
+    """Whether any sea point lies within ``radius_m`` of the vent (island volcanoes release at sea)."""
+    r = np.sqrt(np.linspace(0.0, 1.0, 12))[:, None] * radius_m
+    a = np.linspace(0.0, 2 * np.pi, 24, endpoint=False)[None, :]
+    lat = vent.lat + np.rad2deg(r * np.sin(a) / 6.371e6)
+    lon = vent.lon + np.rad2deg(r * np.cos(a) / (6.371e6 * np.cos(np.deg2rad(vent.lat))))
+    return not bool(np.all(landmask.is_land(land, lon.ravel(), lat.ravel())))
 
 
 def run(problem: Problem, seed: int, n_particles: int | None = None) -> xr.Dataset:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 import xarray as xr
 from scipy import stats
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 
 def rank(draws: np.ndarray, truth: float, n_ranks: int, rng: np.random.Generator) -> int:

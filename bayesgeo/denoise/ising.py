@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from bayesgeo.denoise import _kernels
 from bayesgeo.denoise.sapg import Timer, numba_threads

@@ -30,7 +30,7 @@ from typing import Protocol
 import numba
 import numpy as np
 import xarray as xr
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 
 class ImageKernel(Protocol):

@@ -13,7 +13,7 @@ import threading
 
 import numpy as np
 import xarray as xr
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from bayesgeo._version import __version__
 from bayesgeo.drift import kernels

@@ -27,6 +27,7 @@ METHODS = ("auto", "nuts", "smc", "exact", "map", "vi")
 CASES = {
     "denoise": "bayesgeo.denoise.case",
     "drift.hazard": "bayesgeo.drift.hazard_case",
+    "drift.source": "bayesgeo.drift.inverse.case",
     "geofluid.field": "bayesgeo.geofluid.field",
     "geofluid.point": "bayesgeo.geofluid.case",
 }

@@ -26,6 +26,7 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 from pymc_extras.prior import Prior
+from scipy.special import logsumexp
 
 from bayesgeo import inference
 from bayesgeo.diagnostics import summarize, switch_probabilities
@@ -309,7 +310,7 @@ def fit(problem: Problem, settings: Inference) -> xr.DataTree:
     rng = np.random.default_rng(settings.seed)
     reference = exact.quadrature(problem.rock, problem.obs, problem.priors, problem.log_weights)
     groups: dict[str, xr.Dataset] = {}
-    models = {}
+    models, attrs = {}, {}
     if method == "exact":
         draws = min(settings.draws, 300) if settings.quick else settings.draws
         post = _exact_posterior(reference, settings.chains, draws, rng)
@@ -327,6 +328,8 @@ def fit(problem: Problem, settings: Inference) -> xr.DataTree:
         tree = inference.fit(model, settings, method)
         post = tree["posterior"].to_dataset().drop_vars(["lithology_u", "liquid_u"], errors="ignore")
         groups["sample_stats"] = tree["sample_stats"].to_dataset()
+        if method == "smc":
+            attrs["log_evidence_smc"] = _smc_log_evidence(groups["sample_stats"])
         log_cond = _conditional(problem, post)
         flat = log_cond.reshape(-1, *log_cond.shape[2:])
         if problem.handling == "marginalize":
@@ -359,6 +362,7 @@ def fit(problem: Problem, settings: Inference) -> xr.DataTree:
         log_evidence=reference.log_evidence,
         log_evidence_method="quadrature over porosity and the two log10 aspect ratios (natural log)",
         p_model_max_abs_error=float(np.abs(probs - reference.probabilities).max()),
+        **attrs,
         **problem.conditions,
     )
     return out
@@ -371,6 +375,12 @@ def _exact_posterior(reference: exact.Quadrature, chains: int, draws: int, rng) 
         {k: (("chain", "draw"), v.reshape(chains, draws)) for k, v in d.items()},
         coords={"chain": np.arange(chains), "draw": np.arange(draws)},
     )
+
+
+def _smc_log_evidence(stats: xr.Dataset) -> float:
+    """SMC's estimate of ``log p(y)``: final stage of each chain, averaged over chains in probability."""
+    final = [np.asarray(row, dtype=float) for row in stats["log_marginal_likelihood"].values]
+    return float(logsumexp([row[np.isfinite(row)][-1] for row in final]) - np.log(len(final)))
 
 
 def _conditional(problem: Problem, post: xr.Dataset) -> np.ndarray:

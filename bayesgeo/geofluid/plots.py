@@ -29,7 +29,8 @@ def probability_bars(trees: xr.DataTree | dict[str, xr.DataTree], ax=None, exact
     the quadrature reference of the first is drawn as black outlines when ``exact``.
     """
     trees = {method_label(trees): trees} if isinstance(trees, xr.DataTree) else trees
-    models = next(iter(trees.values()))["models"].to_dataset()
+    first = next(iter(trees.values()))
+    models = first["models"].to_dataset()
     liquids = [str(v) for v in models["liquid"].values]
     lithologies = [str(v) for v in models["lithology"].values]
     n = len(lithologies)
@@ -55,11 +56,15 @@ def probability_bars(trees: xr.DataTree | dict[str, xr.DataTree], ax=None, exact
             va="top",
             color=LIQUID_COLOURS.get(liquid, "k"),
         )
-    ax.set_xticks(x, lithologies * len(liquids), rotation=90, fontsize=5)
+    if "reference" in first.children:
+        truth = first["reference"].attrs
+        k = liquids.index(truth["liquid"]) * n + lithologies.index(truth["lithology"])
+        ax.plot(x[k], ax.get_ylim()[1] * 0.88, "v", color="0.3", label="truth")
+    ax.set_xticks(x, lithologies * len(liquids), rotation=90, fontsize=8 if n <= 20 else 5)
     ax.set_xlim(-0.7, x[-1] + 0.7)
     ax.set_ylabel("posterior probability")
     ax.set_title("lithology × liquid (lithologies by decreasing SiO₂)", fontsize=10)
-    ax.legend(frameon=False, fontsize=8, loc="upper right", bbox_to_anchor=(1.0, 0.9))
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return ax
 
 

@@ -95,6 +95,7 @@ class Problem:
     land: xr.DataArray | None = None
     field: xr.Dataset | None = None
     n_particles: int = 48
+    infer_windage: bool = False
     truth: dict | None = None
 
     @property
@@ -306,6 +307,12 @@ def prepare(spec: Spec) -> Problem:
     if not lower < first:
         raise SpecError("data.earliest", "expected a time before the first sighting")
     obs = io.Observations(reference, tables["sightings"], tables["strandings"], tables["non_detections"])
+    if variant == "ensemble":
+        for key in ("strandings", "non_detections"):
+            if key in data:
+                raise SpecError(
+                    f"data.{key}", "the ensemble variant uses sightings only; use variant 'kernel'"
+                )
     handling = choice("switches.handling", switches.get("handling", "marginalize"), model.HANDLINGS)
     methods = METHODS.get((variant, handling))
     if methods is None:
@@ -377,6 +384,7 @@ def prepare(spec: Spec) -> Problem:
         land=land_box["land"] if flag("data.land", data.get("land", True)) else None,
         field=field,
         n_particles=integer("data.particles", data.get("particles", 48), minimum=2),
+        infer_windage="windage" in spec.section("priors"),
         truth=_truth(data.get("truth"), [v.name for v in sources], variant),
     )
 
@@ -403,7 +411,7 @@ def _sample(
     if problem.variant == "ensemble":
         quick = 1 if settings.quick else 0
         shape = {k: v[quick] for k, v in ENSEMBLE_GRID.items()}
-        windy = "uwind" in problem.field
+        windy = problem.infer_windage
         box = {
             "eruption_time": quadrature.prior_box(problem.priors["eruption_time"], *problem.bounds),
             "current_scale": quadrature.prior_box(problem.priors["current_scale"], 1e-6),
@@ -425,14 +433,23 @@ def _sample(
             ens, list(problem.sources), d.log_weights, sightings, problem.priors, box, shape, n, rng
         )
         attrs |= {"ensemble_particle_steps": ens.cost["particle_steps"], "ensemble_runs": ens.cost["runs"]}
+        if not windy:
+            flat.pop("windage")
         return _reshape(flat, settings.chains), p, groups, attrs
     if method == "exact":
         p, flat, ess = model.exact_posterior(d, problem.priors, problem.bounds, n, rng)
         attrs["importance_ess_min"] = float(ess[p > 1e-3].min())
         return _reshape(flat, settings.chains), p, groups, attrs
-    tree = inference.fit(
-        model.build_model(d, problem.priors, problem.bounds, problem.handling), settings, method
-    )
+    try:  # the exact reference: reported alongside, and the samplers start in its most probable mode
+        p_exact, ref, _ = model.exact_posterior(d, problem.priors, problem.bounds, 1000, rng)
+    except ValueError:  # non-normal velocity priors: no exact reference
+        p_exact = ref = None
+    pymc_model = model.build_model(d, problem.priors, problem.bounds, problem.handling)
+    if ref is not None:
+        top = ref["source_index"] == np.argmax(p_exact)
+        for k in model.PARAMETERS:
+            pymc_model.set_initval(pymc_model[k], float(np.median(ref[k][top])))
+    tree = inference.fit(pymc_model, settings, method)
     post = tree["posterior"].to_dataset()
     if "sample_stats" in tree.children:
         groups["sample_stats"] = tree["sample_stats"].to_dataset()
@@ -445,14 +462,11 @@ def _sample(
     else:
         p = np.bincount(post["source_index"].values.ravel(), minlength=len(d.sources)) / post["u"].size
         post = post.drop_vars("source_u")
-    try:
-        p_exact, _, _ = model.exact_posterior(d, problem.priors, problem.bounds, 1000, rng)
+    if p_exact is not None:
         attrs |= {
             "p_source_exact": p_exact.tolist(),
             "p_source_max_abs_error": float(np.abs(p - p_exact).max()),
         }
-    except ValueError:  # non-normal velocity priors: no exact reference
-        pass
     return post[[*flat, "source_index"]], p, groups, attrs
 
 

@@ -180,7 +180,7 @@ class Observations:
 def position_sd(sightings: xr.Dataset, sd_m: float) -> np.ndarray:
     """Per-sighting position error (m): ``sd_m`` and the spread of a disk of the raft's area (A / 4 pi)."""
     extra = sightings["area"].values * 1e6 / (4 * np.pi) if "area" in sightings else 0.0
-    return np.sqrt(sd_m**2 + extra)
+    return np.sqrt(sd_m**2 + extra + np.zeros(sightings.sizes["sighting"]))
 
 
 def empty(dim: str, reference: np.datetime64) -> xr.Dataset:

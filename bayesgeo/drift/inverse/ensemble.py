@@ -1,7 +1,8 @@
 """Tier 2: source inference on any forcing field from ensembles of the drift simulator.
 
 Unknowns given the source: eruption time ``t0``, a current scaling ``c`` (the field's current times ``c``),
-windage ``alpha`` (fraction of the 10 m wind) and diffusivity ``Kh``. For a grid of ``(t0, c, alpha)``,
+windage ``alpha`` (fraction of the 10 m wind; inferred when a prior is declared, else 0) and diffusivity
+``Kh``. For a grid of ``(t0, c, alpha)``,
 clouds of ``n`` clasts are released at the source and drifted by :func:`bayesgeo.drift.simulate` with the
 smallest diffusivity of the grid, ``Kh_ref`` (stationary fields need one release per ``(c, alpha)``: the
 cloud at elapsed time ``t - t0`` serves every ``t0``). A sighting's likelihood is the kernel density of the
@@ -52,14 +53,15 @@ class Ensemble:
 def clouds(
     ens: Ensemble, source: Volcano, t0: np.ndarray, days: np.ndarray, scale: float, windage: float, kh: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (lon, lat) of ``n`` clasts released at each eruption time ``t0`` (days) at ``days``.
+    """Positions (lon, lat) of ``n`` clasts released at each eruption time ``t0`` (days) at ``days``, and of
+    one more clast without diffusion (the raft's centre path, last along the particle axis).
 
-    Returns arrays of shape (t0, particle, day). Hourly steps; a stationary field is run once from the
+    Returns arrays of shape (t0, n + 1, day). Hourly steps; a stationary field is run once from the
     earliest ``t0`` and read at each elapsed time.
     """
     from bayesgeo.drift import release_point, simulate
 
-    n = ens.n_particles
+    n = ens.n_particles + 1
     starts = t0[:1] if ens.stationary else t0
     first = starts.min()
     steps = int(np.ceil((days.max() - first) * DAY / _HOUR)) + 1
@@ -75,7 +77,7 @@ def clouds(
         rel,
         duration=steps * _HOUR,
         windage=windage,
-        diffusivity=kh,
+        diffusivity=np.tile(np.append(np.full(n - 1, kh), 0.0), starts.size),
         land=ens.land,
         output_every=1,
         seed=seed,
@@ -124,8 +126,8 @@ def log_likelihood(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sightings' log likelihood on the tensor grid ``axes`` (see :data:`AXES`), simulating as needed.
 
-    Also returns the mean drift velocity (m s-1) of each ``(t0, c, alpha)`` node's cloud from the source to
-    the last sighting, shape (t0, c, alpha, 2) for ``u``, ``v``.
+    Also returns the mean drift velocity (m s-1) of each ``(t0, c, alpha)`` node's raft centre (the clast
+    without diffusion) from the source to the last sighting, shape (t0, c, alpha, 2) for ``u``, ``v``.
     """
     t0, kh = axes["eruption_time"], np.exp(axes["log_diffusivity"])
     kh_ref = float(kh.min())
@@ -137,10 +139,16 @@ def log_likelihood(
         for k, w in enumerate(axes["windage"]):
             lon, lat = clouds(ens, source, t0, days, c, w, kh_ref)
             out[:, j, k, :] = kde_loglik(
-                lon, lat, sightings["lon"], sightings["lat"], sightings["sd2"], tau, kh - kh_ref
+                lon[:, :-1],
+                lat[:, :-1],
+                sightings["lon"],
+                sightings["lat"],
+                sightings["sd2"],
+                tau,
+                kh - kh_ref,
             )
-            east, north = displacement(source.lon, source.lat, lon[:, :, -1], lat[:, :, -1])
-            velocity[:, j, k] = np.stack([east.mean(1), north.mean(1)], -1) / tau[:, -1:]
+            east, north = displacement(source.lon, source.lat, lon[:, -1, -1], lat[:, -1, -1])
+            velocity[:, j, k] = np.stack([east, north], -1) / tau[:, -1:]
     return out, velocity
 
 

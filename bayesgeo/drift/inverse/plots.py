@@ -32,10 +32,13 @@ def source_map(tree: xr.DataTree, ax: Axes | None = None, *, pad: float = 1.5) -
     later = pred.isel(time=np.flatnonzero(pred["kind"].values == "prediction"))
     last = pred.isel(time=[int(np.flatnonzero(pred["kind"].values == "sighting")[-1])])
     clouds = xr.concat([last, later], "time", data_vars="all")
-    lon = np.concatenate([obs.lon.values, src.lon.values, clouds.lon.values[np.isfinite(clouds.lon.values)]])
-    lat = np.concatenate([obs.lat.values, src.lat.values, clouds.lat.values[np.isfinite(clouds.lat.values)]])
-    x0, x1 = np.nanquantile(lon, [0.002, 0.998]) + [-pad, pad]
-    y0, y1 = np.nanquantile(lat, [0.002, 0.998]) + [-pad, pad]
+    likely = p.values >= 0.01
+    cloud_lon, cloud_lat = clouds.lon.values.ravel(), clouds.lat.values.ravel()
+    ok = np.isfinite(cloud_lon)
+    qx, qy = np.quantile(cloud_lon[ok], [0.005, 0.995]), np.quantile(cloud_lat[ok], [0.005, 0.995])
+    lon = np.concatenate([obs.lon.values, src.lon.values[likely], qx])
+    lat = np.concatenate([obs.lat.values, src.lat.values[likely], qy])
+    x0, x1, y0, y1 = lon.min() - pad, lon.max() + pad, lat.min() - pad, lat.max() + pad
     dom = tree.attrs["domain"]
     x0, x1, y0, y1 = max(x0, dom[0]), min(x1, dom[1]), max(y0, dom[2]), min(y1, dom[3])
     plot_coastline(land_mask(x0, x1, y0, y1), ax, max_points=800)

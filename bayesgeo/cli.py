@@ -94,7 +94,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from bayesgeo.api import compare
 
-    table = compare(args.specs, **_overrides(args))
+    table = compare(
+        args.specs, score=args.score, holdout=args.holdout, holdout_seed=args.holdout_seed, **_overrides(args)
+    )
     print(table.to_string())
     print(f"score: {table.attrs['method']}")
     return 0
@@ -180,6 +182,13 @@ def parser() -> argparse.ArgumentParser:
     f.set_defaults(func=cmd_fit)
     c = sub.add_parser("compare", help="fit several specs and print a comparison table")
     c.add_argument("specs", nargs="+")
+    c.add_argument(
+        "--score",
+        default="auto",
+        help="auto (default: exact evidence when every spec has one, else held-out), evidence or heldout",
+    )
+    c.add_argument("--holdout", type=float, default=0.05, help="fraction of data points held out (0-0.5]")
+    c.add_argument("--holdout-seed", type=int, default=0, help="seed of the held-out points")
     common(c)
     c.set_defaults(func=cmd_compare)
     k = sub.add_parser(

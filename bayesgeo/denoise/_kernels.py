@@ -4,7 +4,7 @@ Conventions: forward differences with a free (Neumann) boundary, ``(D1 x)[i, j] 
 ``(D2 x)[i, j] = x[i, j+1] - x[i, j]``, zero on the last row/column; ``div = -D^T``. Edge arrays of the
 Student-t sampler have shapes ``(n1 - 1, n2)`` (vertical edges) and ``(n1, n2 - 1)`` (horizontal edges).
 Random numbers are drawn outside by a ``numpy.random.Generator`` and passed in, so results do not depend on
-the number of threads.
+the number of threads. Data terms carry a per-pixel ``weight`` (1 observed, 0 held out).
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ def tv_prox(v: np.ndarray, weight: float, p1: np.ndarray, p2: np.ndarray, n_inne
 def myula_step(
     x: np.ndarray,
     y: np.ndarray,
+    weight: np.ndarray,
     beta: float,
     theta: float,
     lam: float,
@@ -88,24 +89,26 @@ def myula_step(
     n_inner: int,
     noise: np.ndarray,
 ) -> float:
-    """One MYULA step for ``exp(-beta ||y - x||^2 / 2 - theta TV(x))``, in place; returns ``||y - x||^2``.
+    """One MYULA step for ``exp(-beta sum w (y - x)^2 / 2 - theta TV(x))``, in place; returns
+    ``sum w (y - x)^2``.
 
-    ``x <- x - delta beta (x - y) - (delta / lam) (x - prox_{lam theta TV}(x)) + sqrt(2 delta) noise``,
+    ``x <- x - delta beta w (x - y) - (delta / lam) (x - prox_{lam theta TV}(x)) + sqrt(2 delta) noise``,
     the prox by ``n_inner`` dual iterations warm-started from ``p``.
     """
-    weight = lam * theta
-    _dual_iterations(x, weight, p1, p2, n_inner)
+    tv_weight = lam * theta
+    _dual_iterations(x, tv_weight, p1, p2, n_inner)
     n1, n2 = x.shape
     a = delta * beta
-    b = delta / lam * weight
+    b = delta / lam * tv_weight
     c = np.sqrt(2.0 * delta)
     total = 0.0
     for i in nb.prange(n1):
         row = 0.0
         for j in range(n2):
-            xn = x[i, j] - a * (x[i, j] - y[i, j]) - b * _div(p1, p2, i, j, n1, n2) + c * noise[i, j]
+            w = weight[i, j]
+            xn = x[i, j] - a * w * (x[i, j] - y[i, j]) - b * _div(p1, p2, i, j, n1, n2) + c * noise[i, j]
             x[i, j] = xn
-            row += (y[i, j] - xn) ** 2
+            row += w * (y[i, j] - xn) ** 2
         total += row
     return total
 
@@ -142,19 +145,27 @@ def student_t_weights(
 
 @nb.njit(parallel=True, cache=True)
 def gmrf_checkerboard(
-    x: np.ndarray, y: np.ndarray, beta: float, inv_s2: float, w1: np.ndarray, w2: np.ndarray, z: np.ndarray
+    x: np.ndarray,
+    y: np.ndarray,
+    weight: np.ndarray,
+    beta: float,
+    inv_s2: float,
+    w1: np.ndarray,
+    w2: np.ndarray,
+    z: np.ndarray,
 ) -> float:
-    """Red-black Gibbs sweep for ``x | w`` with precision ``beta I + D^T W D / s^2``; returns ``||y - x||^2``.
+    """Red-black Gibbs sweep for ``x | w`` with precision ``beta diag(weight) + D^T W D / s^2``; returns
+    ``sum weight (y - x)^2``.
 
-    Each pixel's full conditional is Gaussian with precision ``beta + sum_e w_e / s^2``; ``z`` holds the
-    standard normal draws.
+    Each pixel's full conditional is Gaussian with precision ``beta weight + sum_e w_e / s^2``; ``z`` holds
+    the standard normal draws.
     """
     n1, n2 = x.shape
     for color in range(2):
         for i in nb.prange(n1):
             for j in range((i + color) % 2, n2, 2):
-                prec = beta
-                m = beta * y[i, j]
+                prec = beta * weight[i, j]
+                m = prec * y[i, j]
                 if i > 0:
                     a = w1[i - 1, j] * inv_s2
                     prec += a
@@ -176,7 +187,7 @@ def gmrf_checkerboard(
     for i in nb.prange(n1):
         row = 0.0
         for j in range(n2):
-            row += (y[i, j] - x[i, j]) ** 2
+            row += weight[i, j] * (y[i, j] - x[i, j]) ** 2
         total += row
     return total
 

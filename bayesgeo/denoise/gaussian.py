@@ -304,3 +304,28 @@ def sample_points(post: HyperPosterior, n: int, rng: np.random.Generator) -> dic
         "tau": (np.exp(log["ratio"]) * beta) ** -0.5,
         **{k: np.exp(log[k]) for k in post.hyper},
     }
+
+
+def masked_draws(
+    y: np.ndarray,
+    weight: np.ndarray,
+    prior: SpectralPrior,
+    points: dict[str, np.ndarray],
+    boundary: str,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Exact draws of the image at the held-out pixels (``weight == 0``) given the others, one per point.
+
+    ``points`` are hyperparameter draws (``sigma``, ``tau``, and the prior's own, as from
+    :func:`sample_points`); each draw is an exact conditional draw at its point
+    (:func:`bayesgeo.gmrf.masked_draw`), so together they sample the posterior mixed over the hyperparameters.
+    Returns an array ``(n_points, n_heldout)`` in image units.
+    """
+    lam = gmrf.laplacian_eigenvalues(y.shape, boundary)
+    held = weight == 0
+    out = np.empty((points["tau"].size, int(held.sum())))
+    for s in range(out.shape[0]):
+        g = prior.g(lam, **{k: points[k][s] for k in prior.hyper})
+        alpha, beta = points["tau"][s] ** -2, points["sigma"][s] ** -2
+        out[s] = gmrf.masked_draw(y, weight, g, alpha, beta, rng, boundary)[held]
+    return out

@@ -9,7 +9,8 @@ red-black heat-bath sweeps.
 Hyperparameters by stochastic approximation along the chain: ``J`` by a Newton step on the prior
 pseudo-likelihood of the current draw (Monte Carlo EM with a pseudo-likelihood M-step; the Ising partition
 function is intractable), ``sigma``, ``levels`` and ``eps`` by their exact EM updates. The estimates are the
-averages of the iterates over the second half; no uncertainty is reported for them.
+averages of the iterates over the second half; no uncertainty is reported for them. Held-out pixels (weight 0)
+get no external field and take no part in the noise updates.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import xarray as xr
 from tqdm import tqdm
 
 from bayesgeo.denoise import _kernels
-from bayesgeo.denoise.sapg import Timer, numba_threads
+from bayesgeo.denoise.sapg import Timer, numba_threads, observed_image
 
 
 def _field(y: np.ndarray, noise: str, levels: np.ndarray, beta: float, eps: float) -> np.ndarray:
@@ -43,6 +44,7 @@ def fit_ising(
     seed: int = 0,
     n_threads: int | None = None,
     progress: bool = False,
+    weight: np.ndarray | None = None,
 ) -> xr.Dataset:
     """Empirical-Bayes Ising restoration of a binary image.
 
@@ -56,6 +58,9 @@ def fit_ising(
     n_iter : estimation sweeps; ``n_samples`` sweeps at the estimate for the summaries.
     step : stochastic-approximation step (constant for the first quarter, then decaying as ``k^-0.8``).
     seed, n_threads, progress : random seed, numba threads (default: numba's), tqdm bar.
+    weight : 1 for observed pixels, 0 for held-out ones (default all observed; only 0/1 are meaningful here).
+        Held-out values of ``y`` are never used; the noiseless value there (class mean, or 0/1 label for
+        flips) is returned for every posterior sweep as ``heldout_draws`` (``sample``, ``heldout``).
 
     Returns
     -------
@@ -68,14 +73,16 @@ def fit_ising(
 
     timer = Timer()
     rng = np.random.default_rng(seed)
-    y = np.ascontiguousarray(y, dtype=float)
-    n = y.size
+    y, weight = observed_image(y, weight)
+    obs = weight > 0
+    n = int(obs.sum())
     gauss = noise == "gaussian"
     if gauss:
-        t = threshold_otsu(y)
-        mu = np.array(levels, float) if levels is not None else np.array([y[y <= t].mean(), y[y > t].mean()])
+        t = threshold_otsu(y[obs])
+        low, high = obs & (y <= t), obs & (y > t)
+        mu = np.array(levels, float) if levels is not None else np.array([y[low].mean(), y[high].mean()])
         s = np.where(y > mu.mean(), 1, -1).astype(np.int8)
-        beta = 1.0 / sigma**2 if sigma is not None else 1.0 / np.var(y - mu[(s + 1) // 2])
+        beta = 1.0 / sigma**2 if sigma is not None else 1.0 / np.var((y - mu[(s + 1) // 2])[obs])
         eps = 0.0
     elif noise == "flip":
         mu = np.array([0.0, 1.0])
@@ -91,29 +98,30 @@ def fit_ising(
     with numba_threads(n_threads):
         for k in tqdm(range(n_iter), disable=not progress, desc="Ising EM", leave=False):
             rng.random(out=u)
-            _kernels.ising_sweep(s, _field(y, noise, mu, beta, eps), J, u)
+            _kernels.ising_sweep(s, weight * _field(y, noise, mu, beta, eps), J, u)
             gamma = step * min(1.0, (n_const / (k + 1)) ** 0.8)
             if coupling is None:
                 g, h = _kernels.ising_pseudo_score(s, J)
                 J = max(J + gamma * g / max(-h, 1e-12 * n), 0.0)
             up = s > 0
-            if gauss and levels is None and 0 < up.sum() < n:
-                mu += gamma * (np.array([y[~up].mean(), y[up].mean()]) - mu)
+            if gauss and levels is None and 0 < np.sum(up & obs) < n:
+                mu += gamma * (np.array([y[~up & obs].mean(), y[up & obs].mean()]) - mu)
             if gauss and sigma is None:
-                beta *= np.exp(
-                    gamma * np.clip(1.0 - beta * np.sum((y - np.where(up, mu[1], mu[0])) ** 2) / n, -1, 1)
-                )
+                rss = np.sum(weight * (y - np.where(up, mu[1], mu[0])) ** 2)
+                beta *= np.exp(gamma * np.clip(1.0 - beta * rss / n, -1, 1))
             if not gauss and flip is None:
-                eps = float(np.clip(eps + gamma * (np.mean(up != (y > 0.5)) - eps), 1e-6, 0.5 - 1e-6))
+                eps = float(np.clip(eps + gamma * (np.mean((up != (y > 0.5))[obs]) - eps), 1e-6, 0.5 - 1e-6))
             trace[k] = J, beta, mu[0], mu[1], eps
         est = trace[n_iter // 2 :].mean(axis=0)
         J, beta, mu, eps = est[0], est[1], est[2:4], est[4]
-        field = _field(y, noise, mu, beta, eps)
+        field = weight * _field(y, noise, mu, beta, eps)
         p = np.zeros_like(y)
-        for _ in tqdm(range(n_samples), disable=not progress, desc="posterior", leave=False):
+        held = np.empty((n_samples, int(np.sum(~obs))), dtype=np.int8)
+        for k in tqdm(range(n_samples), disable=not progress, desc="posterior", leave=False):
             rng.random(out=u)
             _kernels.ising_sweep(s, field, J, u)
             p += s > 0
+            held[k] = s[~obs]
     p /= n_samples
     dims = ("y", "x")
     lo, hi = mu
@@ -140,6 +148,9 @@ def fit_ising(
             "flip": ((), eps, {"long_name": "label flip probability"}),
             "flip_trace": (("iteration",), trace[:, 4]),
         }
+    if held.size:
+        values = mu[(held + 1) // 2] if gauss else (held + 1) // 2
+        data["heldout_draws"] = (("sample", "heldout"), values.astype(float), units if gauss else {})
     coords = {"label_value": [-1, 1]} if gauss else {}
     attrs = {
         "prior": "ising",

@@ -5,9 +5,10 @@ Model: ``y = x + e``, ``e ~ N(0, I / beta)``, prior ``p(x | a)`` with one positi
 13:1945) is a Robbins-Monro ascent of the log marginal likelihood ``log p(y | a, beta)`` in ``u = log a``
 and ``v = log beta``, with the Fisher identity giving the gradients as posterior expectations:
 
-    d/du log p(y) = E[d/du log p(x | a) | y],      d/dv log p(y) = N/2 - beta E[||y - x||^2] / 2,
+    d/du log p(y) = E[d/du log p(x | a) | y],      d/dv log p(y) = n/2 - beta E[||y - x||^2] / 2,
 
-one Markov-chain draw of ``x`` per iteration. For a scale family the normaliser is explicit
+(``n`` observed pixels and the sum of squares over them: pixels can be held out with weight 0), one
+Markov-chain draw of ``x`` per iteration. For a scale family the normaliser is explicit
 (``Z(a) ∝ a^{±(N-1)}``), so the per-draw score ``d/du log p(x | a)`` is cheap. Louis' identity then gives
 the observed information from the chain at the estimate,
 
@@ -17,7 +18,8 @@ the observed information from the chain at the estimate,
 posterior under a flat prior on ``(u, v)``.
 
 An image kernel is any object with ``step(x, a, beta, rng) -> ||y - x||^2`` (one Markov step in place,
-invariant for — or approximating — ``p(x | y, a, beta)``) and ``score(x, a) -> (g, h)``.
+invariant for — or approximating — ``p(x | y, a, beta)``; the sum of squares over the observed pixels),
+``score(x, a) -> (g, h)`` and the pixel weights ``weight`` of its data term.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from tqdm import tqdm
 
 
 class ImageKernel(Protocol):
+    weight: np.ndarray  # per-pixel weight of the data term (1 observed, 0 held out)
+
     def step(self, x: np.ndarray, a: float, beta: float, rng: np.random.Generator) -> float: ...
 
     def score(self, x: np.ndarray, a: float) -> tuple[float, float]: ...
@@ -48,6 +52,7 @@ def sapg(
     fit_beta: bool,
     n_iter: int,
     rng: np.random.Generator,
+    n_obs: float | None = None,
     step: float = 0.3,
     n_const: int | None = None,
     n_warmup: int = 50,
@@ -63,10 +68,10 @@ def sapg(
     chain. ``gamma_k = step`` for ``n_const`` iterations
     (default ``n_iter // 4``), then ``step (n_const / k)^0.8``. The estimates are the averages of ``w`` over
     the second half. The chain first takes ``n_warmup`` steps at the initial values (from ``x = y`` the
-    residual would otherwise drag ``sigma`` down). Returns ``a``, ``beta`` and the per-iteration traces
-    ``a_trace``, ``beta_trace``.
+    residual would otherwise drag ``sigma`` down). ``n_obs`` is the number of observed pixels (default: all).
+    Returns ``a``, ``beta`` and the per-iteration traces ``a_trace``, ``beta_trace``.
     """
-    n = x.size
+    n = x.size if n_obs is None else n_obs
     n_const = max(n_iter // 4 if n_const is None else n_const, 1)
     w = np.array([np.log(a), np.log(beta)])
     free = np.array([True, fit_beta])
@@ -190,6 +195,7 @@ def denoise_dataset(
     hyper_long_name: str,
     sigma_known: bool,
     n_draws: int,
+    n_obs: float,
     extra: dict | None = None,
     attrs: dict | None = None,
 ) -> xr.Dataset:
@@ -198,10 +204,10 @@ def denoise_dataset(
     Image variables on dims ``(y, x)`` (image units): ``image`` (posterior mean), ``image_sd``,
     ``image_q05``, ``image_q95``, ``image_draws`` (``draw``, ``y``, ``x``); hyperparameters as scalars
     with ``_sd``/``_q05``/``_q95`` from the Laplace approximation; SAPG traces on dim ``iteration``.
+    ``n_obs`` is the number of observed pixels.
     """
-    n = y.size
     rss = None if sigma_known else post["rss"]
-    cov = laplace_covariance(post["score"], post["hess"], rss, fit["beta"], n)
+    cov = laplace_covariance(post["score"], post["hess"], rss, fit["beta"], n_obs)
     sd = np.sqrt(np.diag(cov))
     q05, q95 = np.quantile(post["kept"], [0.05, 0.95], axis=0)
     step_draws = np.linspace(0, post["kept"].shape[0] - 1, min(n_draws, post["kept"].shape[0])).astype(int)
@@ -234,14 +240,43 @@ def denoise_dataset(
     return xr.Dataset(data, attrs=info | (attrs or {}))
 
 
-def mad_sigma(y: np.ndarray) -> float:
+def mad_sigma(y: np.ndarray, weight: np.ndarray | None = None) -> float:
     """Robust noise s.d. (image units): median absolute diagonal Haar detail / 0.6745 (Donoho & Johnstone).
 
     Same estimator as ``skimage.restoration.estimate_sigma`` with the ``db1`` wavelet, without PyWavelets.
+    With ``weight``, 2 x 2 blocks holding a held-out pixel (weight 0) are left out.
     """
     n1, n2 = (y.shape[0] // 2) * 2, (y.shape[1] // 2) * 2
     d = (y[0:n1:2, 0:n2:2] - y[1:n1:2, 0:n2:2] - y[0:n1:2, 1:n2:2] + y[1:n1:2, 1:n2:2]) / 2.0
+    if weight is not None:
+        w = weight[:n1, :n2] > 0
+        d = d[w[0::2, 0::2] & w[1::2, 0::2] & w[0::2, 1::2] & w[1::2, 1::2]]
     return float(np.median(np.abs(d)) / 0.6744897501960817)
+
+
+def observed_image(y: np.ndarray, weight: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The image as contiguous floats with held-out pixels (weight 0) replaced, and the weights.
+
+    A held-out pixel takes the mean of its observed 4-neighbours (the observed mean if it has none), so
+    nothing downstream — starting values, ``mad_sigma``, initial hyperparameters — depends on its value.
+    ``weight`` ``None`` means all ones.
+    """
+    y = np.ascontiguousarray(y, dtype=float)
+    if weight is None:
+        return y, np.ones_like(y)
+    weight = np.ascontiguousarray(weight, dtype=float)
+    obs = weight > 0
+    yo = np.where(obs, y, 0.0)
+    total, count = np.zeros_like(y), np.zeros_like(y)
+    for axis in (0, 1):
+        for shift in (1, -1):
+            idx = np.arange(y.shape[axis]) - shift
+            valid = ((idx >= 0) & (idx < y.shape[axis])).reshape([-1 if a == axis else 1 for a in (0, 1)])
+            idx = np.clip(idx, 0, y.shape[axis] - 1)
+            total += np.where(valid, np.take(yo, idx, axis=axis), 0.0)
+            count += np.where(valid, np.take(obs, idx, axis=axis), 0.0)
+    fill = np.where(count > 0, total / np.maximum(count, 1.0), yo[obs].mean())
+    return np.where(obs, y, fill), weight
 
 
 @contextmanager
@@ -281,19 +316,32 @@ def fit_empirical_bayes(
 
     ``sigma``: a number (known, image units), ``None`` (joint marginal likelihood, started from
     :func:`mad_sigma`) or ``"mad"`` (fixed at :func:`mad_sigma`). ``map_fn(y, a, sigma)``, when given, adds
-    ``image_map``. See :func:`denoise_dataset` for the result.
+    ``image_map`` when every pixel is observed. Pixels the kernel's ``weight`` holds out (0) are not data:
+    the noise terms count the observed pixels only, and the kept draws there are returned as
+    ``heldout_draws`` (``sample``, ``heldout``). See :func:`denoise_dataset` for the result.
     """
     timer = Timer()
     rng = np.random.default_rng(seed)
+    weight = kernel.weight
     if sigma is None or sigma == "mad":
-        s0, method = mad_sigma(y), "marginal likelihood (SAPG)" if sigma is None else "MAD of Haar details"
+        s0 = mad_sigma(y, weight)
+        method = "marginal likelihood (SAPG)" if sigma is None else "MAD of Haar details"
     else:
         s0, method = float(sigma), "given"
     fit_beta = sigma is None
     x = y.copy()
     with numba_threads(n_threads):
         fit = sapg(
-            kernel, x, a0, 1 / s0**2, fit_beta=fit_beta, n_iter=n_iter, rng=rng, step=step, progress=progress
+            kernel,
+            x,
+            a0,
+            1 / s0**2,
+            fit_beta=fit_beta,
+            n_iter=n_iter,
+            rng=rng,
+            n_obs=float(weight.sum()),
+            step=step,
+            progress=progress,
         )
         t_sapg = timer.lap()
         for _ in range(n_burn):
@@ -310,8 +358,9 @@ def fit_empirical_bayes(
             progress=progress,
         )
         t_sample = timer.lap()
-        extra = {}
-        if map_fn is not None:
+        held = weight == 0
+        extra = {"heldout_draws": (("sample", "heldout"), post["kept"][:, held])} if held.any() else {}
+        if map_fn is not None and not held.any():
             extra["image_map"] = (
                 ("y", "x"),
                 map_fn(y, fit["a"], 1 / np.sqrt(fit["beta"])),
@@ -335,6 +384,7 @@ def fit_empirical_bayes(
         hyper_long_name=hyper_long_name,
         sigma_known=not fit_beta,
         n_draws=n_draws,
+        n_obs=float(weight.sum()),
         extra=extra,
         attrs=(attrs or {}) | info,
     )

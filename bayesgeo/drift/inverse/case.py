@@ -65,7 +65,7 @@ METHODS = {
 #: tier-2 grid nodes per axis (full, quick)
 ENSEMBLE_GRID = {
     "eruption_time": (24, 12),
-    "current_scale": (9, 5),
+    "log_current_scale": (9, 5),
     "windage": (5, 3),
     "log_diffusivity": (24, 12),
 }
@@ -414,7 +414,7 @@ def _sample(
         windy = problem.infer_windage
         box = {
             "eruption_time": quadrature.prior_box(problem.priors["eruption_time"], *problem.bounds),
-            "current_scale": quadrature.prior_box(problem.priors["current_scale"], 1e-6),
+            "log_current_scale": tuple(np.log(quadrature.prior_box(problem.priors["current_scale"], 1e-6))),
             "windage": quadrature.prior_box(problem.priors["windage"], 0.0, 1.0) if windy else (0.0, 0.0),
             "log_diffusivity": tuple(np.log(quadrature.prior_box(problem.priors["diffusivity"], 1e-6))),
         }
@@ -440,12 +440,12 @@ def _sample(
         p, flat, ess = model.exact_posterior(d, problem.priors, problem.bounds, n, rng)
         attrs["importance_ess_min"] = float(ess[p > 1e-3].min())
         return _reshape(flat, settings.chains), p, groups, attrs
-    try:  # the exact reference: reported alongside, and the samplers start in its most probable mode
+    try:  # the exact reference: reported alongside, and NUTS starts in its most probable mode
         p_exact, ref, _ = model.exact_posterior(d, problem.priors, problem.bounds, 1000, rng)
     except ValueError:  # non-normal velocity priors: no exact reference
         p_exact = ref = None
     pymc_model = model.build_model(d, problem.priors, problem.bounds, problem.handling)
-    if ref is not None:
+    if ref is not None and method == "nuts":  # (SMC starts from the prior: initial values would pin it)
         top = ref["source_index"] == np.argmax(p_exact)
         for k in model.PARAMETERS:
             pymc_model.set_initval(pymc_model[k], float(np.median(ref[k][top])))

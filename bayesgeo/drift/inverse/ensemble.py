@@ -2,14 +2,15 @@
 
 Unknowns given the source: eruption time ``t0``, a current scaling ``c`` (the field's current times ``c``),
 windage ``alpha`` (fraction of the 10 m wind; inferred when a prior is declared, else 0) and diffusivity
-``Kh``. For a grid of ``(t0, c, alpha)``,
-clouds of ``n`` clasts are released at the source and drifted by :func:`bayesgeo.drift.simulate` with the
-smallest diffusivity of the grid, ``Kh_ref`` (stationary fields need one release per ``(c, alpha)``: the
-cloud at elapsed time ``t - t0`` serves every ``t0``). A sighting's likelihood is the kernel density of the
-simulated clasts at its time, with the Gaussian kernel ``2 (Kh - Kh_ref) tau + sd^2 + h^2`` per axis (the
-diffusion the simulation left out, the position error and Silverman's bandwidth ``h`` for ``n`` clasts):
-exact in a uniform flow, where it reproduces tier 1. The grid is refined by :mod:`.quadrature`, each pass
-running new ensembles over the shrunk box, so the cost is what the data need; it is counted in particle-steps.
+``Kh``. For a grid of ``(t0, c, alpha)``, clouds of ``n`` clasts are released at the source and drifted by
+:func:`bayesgeo.drift.simulate` with half the smallest diffusivity of the grid, ``Kh_ref``, so that they
+carry the field's shear and strain (stationary fields need one release per ``(c, alpha)``: the cloud at
+elapsed time ``t - t0`` serves every ``t0``). A sighting's likelihood is the kernel density of the simulated
+clasts at its time, with a Gaussian kernel of variance ``2 (Kh - Kh_ref) tau + sd^2`` per axis (the diffusion
+the simulation left out and the position error; at least Silverman's bandwidth for ``n`` clasts): in a
+uniform flow this is tier 1's kernel up to Monte Carlo error. The grid is refined by :mod:`.quadrature`, each
+pass running new ensembles over the shrunk box, so the cost is what the data need; it is counted in
+particle-steps.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from bayesgeo.drift.inverse import quadrature
 from bayesgeo.drift.inverse.data import DAY, displacement, from_days
 from bayesgeo.drift.sources import Volcano
 
-AXES = ("eruption_time", "current_scale", "windage", "log_diffusivity")
+AXES = ("eruption_time", "log_current_scale", "windage", "log_diffusivity")
 DEFAULT_PRIORS = {
     "current_scale": Prior("LogNormal", mu=0.0, sigma=0.5),
     "windage": Prior("Uniform", lower=0.0, upper=0.05),
@@ -112,7 +113,8 @@ def kde_loglik(
     n = cloud_lon.shape[1]
     spread = 0.5 * (east.var(1) + north.var(1))  # (node, sighting)
     h2 = spread * n ** (-1.0 / 3.0)
-    var = 2.0 * kh_extra[:, None, None, None] * tau[None, :, None, :] + (sd2 + h2)[None, :, None, :]
+    # the kernel: the diffusion left out and the position error, at least Silverman's bandwidth for n clasts
+    var = np.maximum(2.0 * kh_extra[:, None, None, None] * tau[None, :, None, :] + sd2, h2[None, :, None, :])
     r2 = (east**2 + north**2)[None]
     dens = logsumexp(-r2 / (2 * var), axis=2) - np.log(2 * np.pi * var[:, :, 0, :]) - np.log(n)
     return dens.sum(-1).T
@@ -130,12 +132,12 @@ def log_likelihood(
     without diffusion) from the source to the last sighting, shape (t0, c, alpha, 2) for ``u``, ``v``.
     """
     t0, kh = axes["eruption_time"], np.exp(axes["log_diffusivity"])
-    kh_ref = float(kh.min())
+    kh_ref = 0.5 * float(kh.min())
     days = sightings["day"]
     tau = (days[None, :] - t0[:, None]) * DAY
     out = np.empty([a.size for a in axes.values()])
     velocity = np.empty((*out.shape[:3], 2))
-    for j, c in enumerate(axes["current_scale"]):
+    for j, c in enumerate(np.exp(axes["log_current_scale"])):
         for k, w in enumerate(axes["windage"]):
             lon, lat = clouds(ens, source, t0, days, c, w, kh_ref)
             out[:, j, k, :] = kde_loglik(
@@ -174,12 +176,13 @@ def posterior(
     shape: dict[str, int],
     n: int,
     rng: np.random.Generator,
-    passes: int = 4,
+    passes: int = 6,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], list[quadrature.GridPosterior]]:
     """Source probabilities and ``n`` draws by quadrature over ensembles (tier 2).
 
     A first grid for every source; further refinement passes only for sources whose probability after the
-    first exceeds 1e-6. ``box``/``shape`` give the range and node count of every axis in :data:`AXES`.
+    first exceeds 1e-6. ``box``/``shape`` give the range and node count of every axis in :data:`AXES` (the
+    current scale and the diffusivity on log axes).
     """
     logp = {
         "eruption_time": quadrature.prior_logp(priors["eruption_time"], *box["eruption_time"]),
@@ -194,9 +197,10 @@ def posterior(
         def f(pts: dict[str, np.ndarray]) -> np.ndarray:
             axes = {k: np.unique(pts[k]) for k in AXES}
             ll, velocity[src] = log_likelihood(ens, sources[src], sightings, axes)
-            kh = np.exp(pts["log_diffusivity"])
-            prior = sum(logp[k](pts[k]) for k in ("eruption_time", "current_scale", "windage"))
-            return ll.ravel() + prior + logp["diffusivity"](kh) + pts["log_diffusivity"]
+            prior = logp["eruption_time"](pts["eruption_time"]) + logp["windage"](pts["windage"])
+            for k in ("current_scale", "diffusivity"):  # on log axes: density of the log
+                prior = prior + logp[k](np.exp(pts[f"log_{k}"])) + pts[f"log_{k}"]
+            return ll.ravel() + prior
 
         return f
 
@@ -211,8 +215,9 @@ def posterior(
     def complete(src: int, draws: dict) -> dict:
         axes = {k: v for k, v in grids[src].axes.items() if k != "log_diffusivity"}
         uv = _interpolate(axes, tables[src], draws)
-        return {**draws, "diffusivity": np.exp(draws["log_diffusivity"]), "u": uv[:, 0], "v": uv[:, 1]}
+        return {**draws, "u": uv[:, 0], "v": uv[:, 1]}
 
     p, draws, _ = quadrature.combine(grids, log_weights, n, rng, complete=complete)
-    draws.pop("log_diffusivity")
+    for k in ("current_scale", "diffusivity"):
+        draws[k] = np.exp(draws.pop(f"log_{k}"))
     return p, draws, grids

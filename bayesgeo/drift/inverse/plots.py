@@ -59,7 +59,7 @@ def source_map(tree: xr.DataTree, ax: Axes | None = None, *, pad: float = 1.5) -
     sc = ax.scatter(
         obs.lon, obs.lat, c=obs["day"], cmap="viridis", s=22, edgecolors="k", linewidths=0.4, zorder=3
     )
-    cax = ax.inset_axes([0.04, 0.08, 0.3, 0.03])
+    cax = ax.inset_axes([0.04, 0.12, 0.3, 0.03])
     cbar = ax.figure.colorbar(sc, cax=cax, orientation="horizontal")
     cbar.set_label("sighting (days from reference time)", fontsize=7)
     cax.tick_params(labelsize=7)
@@ -91,8 +91,10 @@ def source_probabilities(tree: xr.DataTree, ax: Axes | None = None) -> Axes:
     y = np.arange(len(names))
     ax.barh(y, p.values, color=PALETTE[0], label="posterior")
     ax.plot(prior.values, y, "|", color="k", ms=14, mew=2, label="prior")
-    for yi, v in zip(y, p.values, strict=True):
-        ax.annotate(f"{v:.3g}", (v, yi), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
+    for yi, v, w in zip(y, p.values, prior.values, strict=True):
+        ax.annotate(
+            f"{v:.3g}", (max(v, w), yi), xytext=(6, 0), textcoords="offset points", va="center", fontsize=8
+        )
     ax.set_yticks(y, names)
     ax.invert_yaxis()
     ax.set(xlim=(0, 1.1), xlabel="probability of the source")

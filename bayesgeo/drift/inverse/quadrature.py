@@ -21,7 +21,7 @@ from pymc_extras.prior import Prior
 from scipy.special import logsumexp
 
 #: log-density drop (natural log units) beyond which grid cells are considered empty
-DROP = 30.0
+DROP = 15.0
 
 
 @dataclass(frozen=True)

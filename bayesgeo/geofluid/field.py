@@ -223,8 +223,8 @@ def _laplace(
     return result, lik, prior
 
 
-def _grid_coords(problem: Problem) -> dict[str, np.ndarray]:
-    return {d: problem.cells[d].values for d in problem.dims}
+def _grid_coords(problem: Problem) -> dict[str, xr.DataArray]:
+    return {d: problem.cells[d] for d in problem.dims}
 
 
 def _field_dataset(eta: np.ndarray, coords: dict, chains: int) -> xr.Dataset:
@@ -239,6 +239,12 @@ def _field_dataset(eta: np.ndarray, coords: dict, chains: int) -> xr.Dataset:
         if f != "porosity":
             out[f"log10_{f}"] = (dims, np.log10(value))
     return xr.Dataset(out, coords=coords | {"chain": np.arange(chains), "draw": np.arange(shape[1])})
+
+
+def _hyper_attrs(ds: xr.Dataset) -> xr.Dataset:
+    for name in [v for v in ds.data_vars if v.startswith("tau_")]:
+        ds[name].attrs.update(units="1", long_name=f"smoothness scale of logit {name.removeprefix('tau_')}")
+    return ds
 
 
 def _thin(n_cells: int, n_draws: int) -> int:
@@ -258,7 +264,7 @@ def _fit_laplace(problem: Problem, settings: Inference, fits: dict, p: np.ndarra
         eta = fl.sample_eta(result, pick, lik, prior, rng)
         fields.append(_field_dataset(eta, _grid_coords(problem), chains))
     which = rng.choice(len(fits), size=(chains, draws), p=p)
-    hyper_all = _pool(hyper, which)
+    hyper_all = _hyper_attrs(_pool(hyper, which))
     thinned = hyper_all.isel(draw=slice(None, None, stride))
     post = xr.merge([thinned.assign_coords(draw=fields[0]["draw"]), _pool(fields, which[:, ::stride])])
     mean = np.concatenate([r.mean for r, _, _ in fits.values()])
@@ -317,7 +323,7 @@ def _fit_nuts(problem: Problem, settings: Inference, fits: dict, p: np.ndarray, 
     first = fields[keep[0]]
     chains, draws = first.sizes["chain"], first.sizes["draw"]
     which = rng.choice(len(keep), size=(chains, draws), p=p[keep] / p[keep].sum())
-    full = _pool([fields[i] for i in keep], which)
+    full = _hyper_attrs(_pool([fields[i] for i in keep], which))
     stride = _thin(int(np.prod(problem.shape)), chains * draws)
     post = full.isel(draw=slice(None, None, stride))
     post = post.assign_coords(draw=np.arange(post.sizes["draw"]))

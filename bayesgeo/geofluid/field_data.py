@@ -99,6 +99,7 @@ def simulate(
     conductivity_sd: float | None = None,
     prior: str = "gmrf",
     tau: tuple[float, ...] = (0.3, 0.3, 0.3),
+    level: tuple[float, ...] | None = None,
     seed: int = 0,
     depth_km: tuple[float, float] = (30.0, 50.0),
     length_km: float = 250.0,
@@ -113,7 +114,8 @@ def simulate(
     truth : {"ne_japan", "prior"}
         ``ne_japan``: a NE-Japan-like mantle wedge around 40 km depth (peridotite + melt, smooth patches and
         one sharp conduit, :func:`ne_japan_truth`); ``prior``: logit fields drawn from the ``prior``
-        smoothness prior (``gmrf`` or ``gmrf2``) with scales ``tau`` around the default prior levels.
+        smoothness prior (``gmrf`` or ``gmrf2``) with scales ``tau``, field means ``level`` (logit units;
+        default: the means of :data:`DEFAULT_PRIORS`).
     lithology, liquid : str
         Host rock and pore liquid of the forward model.
     vp_sd, vs_sd : float
@@ -143,10 +145,11 @@ def simulate(
         eta = np.stack(ne_japan_truth(uu, ww)[:n_fields]).reshape(n_fields, *shape)
     elif truth == "prior":
         g = spectrum(tuple(shape), prior)
+        level = level or [DEFAULT_PRIORS[f"logit_{f}"].parameters["mu"] for f in FIELDS]
         eta = np.stack(
             [
-                DEFAULT_PRIORS[f"logit_{f}"].parameters["mu"] + gmrf.prior_draw(tuple(shape), g, t**-2, rng)
-                for f, t in zip(FIELDS[:n_fields], tau, strict=False)
+                m + gmrf.prior_draw(tuple(shape), g, t**-2, rng)
+                for m, t in zip(level[:n_fields], tau[:n_fields], strict=True)
             ]
         )
     else:

@@ -1,0 +1,228 @@
+"""geofluid.field: exact Laplace algebra against dense linear algebra, the MRF beating the per-cell baseline,
+the spec/CLI boundary (bad input -> exit 2, one line) and a conforming result file."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import run_cli
+
+import bayesgeo
+from bayesgeo import gmrf
+from bayesgeo.geofluid import field_laplace as fl
+from bayesgeo.geofluid.field_data import simulate
+from bayesgeo.priors import SMOOTHNESS
+
+SPEC = (
+    '[model]\ncase = "geofluid.field"\nvariant = "gmrf"\n[data]\ncells = "cells.nc"\n'
+    '[switches]\nlithology = "spinel_lherzolite"\nliquid = "melt"\n[inference]\nseed = 1\ndraws = 100\n'
+)
+
+
+@pytest.mark.parametrize("name", ["gmrf", "gmrf2"])
+def test_sparse_structure_has_the_spectral_eigenvalues(name):
+    shape = (5, 7)
+    s = fl.structure_matrix(shape, name).toarray()
+    g = SMOOTHNESS[name].g(gmrf.laplacian_eigenvalues(shape)).ravel()
+    np.testing.assert_allclose(np.sort(np.linalg.eigvalsh(s)), np.sort(g), atol=1e-10)
+
+
+def _linear_problem(rng, n_cells=30):
+    shape = (5, 6)
+    s = fl.structure_matrix(shape, "gmrf")
+    g = SMOOTHNESS["gmrf"].g(gmrf.laplacian_eigenvalues(shape)).ravel()
+    prior = fl.FieldPrior(np.array([-1.0, 0.5]), np.full(2, 1 / (n_cells * 4.0)), n_cells, s, g)
+    a = rng.normal(size=(2, 2, n_cells))
+    y, sd = rng.normal(size=(2, n_cells)), np.full((2, n_cells), 0.3)
+    lik = fl.CellLikelihood(lambda e: np.einsum("kfn,fn->kn", a, e), y, sd, np.array([True, True]))
+    return prior, lik, a
+
+
+def test_laplace_is_exact_for_a_linear_gaussian_model():
+    rng = np.random.default_rng(0)
+    prior, lik, a = _linear_problem(rng)
+    n = prior.n_cells
+    tau = np.array([0.4, 0.7])
+    mode = fl.latent_mode(lik, prior, tau, np.zeros((2, n)))
+    p = prior.precision(tau).toarray()
+    j = np.zeros((2 * n, 2 * n))
+    for k in range(2):
+        for f in range(2):
+            j[k * n + np.arange(n), f * n + np.arange(n)] = a[k, f]
+    w = np.diag(1 / lik.sd.ravel() ** 2)
+    h = p + j.T @ w @ j
+    mu = np.repeat(prior.mean, n)
+    mean = np.linalg.solve(h, p @ mu + j.T @ w @ lik.y.ravel())
+    c = j @ np.linalg.inv(p) @ j.T + np.diag(lik.sd.ravel() ** 2)
+    r = lik.y.ravel() - j @ mu
+    log_ml = -0.5 * r @ np.linalg.solve(c, r) - 0.5 * np.linalg.slogdet(c)[1] - n * np.log(2 * np.pi)
+    np.testing.assert_allclose(mode.eta.ravel(), mean, atol=1e-8)
+    assert mode.log_marginal == pytest.approx(log_ml, abs=1e-6)
+    np.testing.assert_allclose(mode.variances().ravel(), np.diag(np.linalg.inv(h)), atol=1e-7)
+    draws = mode.factor.sample(20_000, np.random.default_rng(1))
+    np.testing.assert_allclose(draws.var(axis=1), np.diag(np.linalg.inv(h)), rtol=0.05)
+
+
+def test_selected_inversion_matches_the_dense_inverse():
+    rng = np.random.default_rng(3)
+    s = fl.structure_matrix((9, 11), "gmrf2")
+    b = rng.normal(size=(2, 2, 99))
+    blocks = np.einsum("ikn,jkn->ijn", b, b) + np.eye(2)[:, :, None]
+    h = fl.FieldPrior(np.zeros(2), np.full(2, 0.1), 99, s).precision(np.array([0.5, 2.0])) + fl.coupling(
+        blocks
+    )
+    factor = fl.Factor.of(h)
+    np.testing.assert_allclose(factor.inverse_diagonal(), np.diag(np.linalg.inv(h.toarray())), rtol=1e-9)
+    assert factor.log_det == pytest.approx(np.linalg.slogdet(h.toarray())[1], rel=1e-10)
+
+
+def test_mixture_summary_matches_sampling():
+    rng = np.random.default_rng(4)
+    mean, var, weight = np.array([[0.0], [1.0]]), np.array([[0.25], [1.0]]), np.array([0.3, 0.7])
+    m, s, (q05, q95) = fl.mixture_summary(mean, var, weight, lambda e: 1 / (1 + np.exp(-e)))
+    k = rng.choice(2, size=400_000, p=weight)
+    x = 1 / (1 + np.exp(-(mean[k, 0] + np.sqrt(var[k, 0]) * rng.standard_normal(k.size))))
+    assert m[0] == pytest.approx(x.mean(), abs=2e-3) and s[0] == pytest.approx(x.std(), abs=2e-3)
+    assert q05[0] == pytest.approx(np.quantile(x, 0.05), abs=3e-3)
+    assert q95[0] == pytest.approx(np.quantile(x, 0.95), abs=3e-3)
+
+
+@pytest.fixture(scope="module")
+def section_fits(tmp_path_factory):
+    """A 16 x 16 section drawn from the GMRF prior (tau = 0.3), fitted under the GMRF and per cell."""
+    path = tmp_path_factory.mktemp("field") / "prior.nc"
+    simulate((16, 16), truth="prior", tau=(0.3, 0.3), level=(-3.5, -2.2), seed=11).to_netcdf(path)
+    fits = {}
+    for variant in ("gmrf", "independent"):
+        spec = {
+            "model": {"case": "geofluid.field", "variant": variant},
+            "data": {"cells": str(path)},
+            "switches": {"lithology": "spinel_lherzolite", "liquid": "melt"},
+            "inference": {"seed": 2, "draws": 100},
+        }
+        fits[variant] = bayesgeo.fit_spec(spec)
+    return fits
+
+
+def test_mrf_beats_the_per_cell_inversion(section_fits):
+    fits = section_fits
+    mrf, cell = fits["gmrf"].attrs, fits["independent"].attrs
+    assert mrf["rmse_porosity"] < 0.8 * cell["rmse_porosity"]
+    assert mrf["rmse_log10_aspect_ratio"] < 0.8 * cell["rmse_log10_aspect_ratio"]
+    assert 0.8 <= mrf["coverage90_porosity"] <= 1.0
+
+
+def test_result_layout(section_fits):
+    tree = section_fits["gmrf"]
+    s = tree["summary"]
+    for v in ("porosity", "aspect_ratio", "log10_aspect_ratio"):
+        assert s[v].dims == ("z", "x") and {f"{v}_sd", f"{v}_q05", f"{v}_q95"} <= set(s.data_vars)
+    assert float(s["p_liquid"].sum()) == pytest.approx(1.0)
+    assert {"tau_porosity", "tau_aspect_ratio"} <= set(tree["posterior"].data_vars)
+    assert tree["prediction"]["vp"].dims == ("z", "x")
+
+
+def test_liquid_switch_prefers_the_generating_liquid():
+    spec = {
+        "model": {"case": "geofluid.field"},
+        "data": {"cells": "builtin:ne_japan_small"},
+        "switches": {"lithology": "spinel_lherzolite", "liquid": ["aqueous", "melt"]},
+        "inference": {"seed": 1, "draws": 50},
+    }
+    p = bayesgeo.fit_spec(spec)["summary"]["p_liquid"]
+    assert float(p.sel(liquid="melt")) > 0.5
+
+
+@pytest.fixture
+def cells_dir(tmp_path):
+    simulate((8, 10), seed=5).to_netcdf(tmp_path / "cells.nc")
+    (tmp_path / "spec.toml").write_text(SPEC)
+    return tmp_path
+
+
+def test_cli_fit_writes_a_conforming_result(cells_dir, check_contract):
+    out = cells_dir / "out"
+    res = run_cli("fit", str(cells_dir / "spec.toml"), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    check_contract(out)
+    assert sorted(p.name for p in out.glob("*.png")) == [
+        "field_data_fit.png",
+        "field_maps.png",
+        "field_smoothness.png",
+    ]
+
+
+def _bad_nc(path, change):
+    ds = simulate((8, 10), seed=5)
+    change(ds).to_netcdf(path / "bad.nc")
+    return 'data.cells="bad.nc"'
+
+
+BAD = {
+    "NaN": (lambda ds: ds.assign(vp=ds.vp.where(ds.x > 20)), "NaN"),
+    "negative sd": (lambda ds: ds.assign(vs_sd=-ds.vs_sd), "vs_sd"),
+    "shape": (lambda ds: ds.assign(vs=ds.vs.isel(z=0)), "'vs' has dims"),
+    "units": (lambda ds: ds.assign(vp=(ds.vp * 1000).assign_attrs(units="m/s")), "expected km/s"),
+    "no vs": (lambda ds: ds.drop_vars("vs"), "'vs'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_cells_exit_2_with_one_line(case, cells_dir):
+    change, text = BAD[case]
+    setting = _bad_nc(cells_dir, change)
+    res = run_cli("fit", str(cells_dir / "spec.toml"), "--set", setting, "--out", str(cells_dir / "o"))
+    assert res.returncode == 2, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "data.cells" in lines[0] and text in lines[0], res.stderr
+    assert not (cells_dir / "o").exists()
+
+
+@pytest.mark.parametrize(
+    ("setting", "field"),
+    [
+        ('switches.lithology="granit"', "switches.lithology"),
+        ('switches.liquid="oil"', "switches.liquid"),
+        ('model.variant="smooth"', "model.variant"),
+        ("data.vp_sd=-0.1", "data.vp_sd"),
+        ('inference.method="map"', "inference.method"),
+    ],
+)
+def test_bad_settings_exit_2(setting, field, cells_dir):
+    extra = ["--set", 'model.variant="tv"'] if setting.startswith("inference") else []
+    res = run_cli(
+        "fit", str(cells_dir / "spec.toml"), "--set", setting, *extra, "--out", str(cells_dir / "o")
+    )
+    assert res.returncode == 2, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and field in res.stderr
+
+
+def test_csv_with_a_missing_cell_exits_2(cells_dir):
+    df = simulate((4, 5), seed=1)[["vp", "vs"]].to_dataframe().reset_index()
+    df.iloc[1:].to_csv(cells_dir / "cells.csv", index=False)
+    res = run_cli(
+        "fit",
+        str(cells_dir / "spec.toml"),
+        "--set",
+        'data.cells="cells.csv"',
+        "--set",
+        "data.pressure=1.2",
+        "--set",
+        "data.temperature=950",
+    )
+    assert res.returncode == 2 and "missing" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_csv_profile_fits(cells_dir):
+    ds = simulate((30,), seed=2)
+    pd.DataFrame({"x": ds.x.values, "vp": ds.vp.values, "vs": ds.vs.values}).to_csv(
+        cells_dir / "profile.csv", index=False
+    )
+    spec = {
+        "model": {"case": "geofluid.field"},
+        "data": {"cells": str(cells_dir / "profile.csv"), "pressure": 1.2, "temperature": 940.0},
+        "switches": {"lithology": "spinel_lherzolite", "liquid": "melt"},
+        "inference": {"draws": 50},
+    }
+    tree = bayesgeo.fit_spec(spec)
+    assert tree["summary"]["porosity"].dims == ("x",)
+    assert np.all(tree["summary"]["porosity_q05"] <= tree["summary"]["porosity_q95"])

@@ -444,11 +444,13 @@ def _sample(
         p_exact, ref, _ = model.exact_posterior(d, problem.priors, problem.bounds, 1000, rng)
     except ValueError:  # non-normal velocity priors: no exact reference
         p_exact = ref = None
-    pymc_model = model.build_model(d, problem.priors, problem.bounds, problem.handling)
-    if ref is not None and method == "nuts":  # (SMC starts from the prior: initial values would pin it)
+    center = None
+    if ref is not None and method == "nuts":  # (SMC starts from the prior)
         top = ref["source_index"] == np.argmax(p_exact)
-        for k in model.PARAMETERS:
-            pymc_model.set_initval(pymc_model[k], float(np.median(ref[k][top])))
+        support = model.supports(problem.bounds)
+        y = {k: model.unconstrained(k, ref[k][top], support[k]) for k in model.PARAMETERS}
+        center = {k: (float(np.mean(v)), float(np.std(v)) + 1e-9) for k, v in y.items()}
+    pymc_model = model.build_model(d, problem.priors, problem.bounds, problem.handling, center)
     tree = inference.fit(pymc_model, settings, method)
     post = tree["posterior"].to_dataset()
     if "sample_stats" in tree.children:

@@ -31,7 +31,6 @@ TABLES = {
 }
 #: Built-in tables, named in specs as ``builtin:NAME`` (shipped with the package).
 BUILTIN = {"fob2021": "fob2021_sightings.csv"}
-UNITS = {"lon": "degrees_east", "lat": "degrees_north", "area": "km2", "radius": "km", "day": "days"}
 
 
 def to_days(times: np.ndarray, reference: np.datetime64) -> np.ndarray:
@@ -136,8 +135,8 @@ def table_dataset(
                 to_days(times, reference),
                 {"units": "days", "long_name": "days from reference_time"},
             ),
-            "lon": (dim, _numbers(field, frame, "lon"), {"units": UNITS["lon"]}),
-            "lat": (dim, _numbers(field, frame, "lat", -90.0, 90.0), {"units": UNITS["lat"]}),
+            "lon": (dim, _numbers(field, frame, "lon"), {"units": "degrees_east"}),
+            "lat": (dim, _numbers(field, frame, "lat", -90.0, 90.0), {"units": "degrees_north"}),
         },
         coords={dim: np.arange(len(frame)), "time": (dim, times)},
     )
@@ -166,10 +165,6 @@ class Observations:
     sightings: xr.Dataset
     strandings: xr.Dataset
     non_detections: xr.Dataset
-
-    @property
-    def first_day(self) -> float:
-        return float(self.sightings["day"].min())
 
     @property
     def last_day(self) -> float:

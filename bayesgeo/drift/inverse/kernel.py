@@ -18,8 +18,6 @@ import numpy as np
 import pytensor.tensor as pt
 from scipy import special
 
-from bayesgeo.drift.inverse.data import DAY
-
 _FUNCS = (
     "exp",
     "expm1",
@@ -134,8 +132,3 @@ def first_report_loglik(fractions, density, n_effective, ops=NP):
     cdf = -ops.expm1(n_effective * ops.log1p(-ops.minimum(fractions, 1.0 - 1e-12)))
     mass = cdf[..., :-1] - cdf[..., 1:]
     return ops.log(ops.maximum((mass * density).sum(-1), _TINY))
-
-
-def report_tau(report_day, delays, t0):
-    """Elapsed seconds from ``t0`` (days) to each report minus each delay node: shape (..., report, node)."""
-    return (report_day[:, None] - delays[None, :] - t0[..., None, None]) * DAY

@@ -141,18 +141,63 @@ def eruption_time_variable(prior: Prior, lower: float, upper: float):
     return pm.Truncated("eruption_time", dist, lower=lower, upper=upper)
 
 
+#: Support of each parameter: (lower, upper) or None for the real line (diffusivity: positive).
+def supports(bounds: tuple[float, float]) -> dict[str, tuple[float, float] | None]:
+    return {"eruption_time": bounds, "u": None, "v": None, "diffusivity": (0.0, np.inf)}
+
+
+def unconstrained(name: str, x, support):
+    """The sampler's coordinate of a parameter: logit on an interval, log on a half-line, else itself."""
+    if support is None:
+        return x
+    lo, hi = support
+    return np.log(x - lo) if np.isinf(hi) else np.log((x - lo) / (hi - x))
+
+
+def whitened_variable(name: str, prior: Prior, support, loc: float, scale: float):
+    """``name`` as a deterministic function of a flat standardised variable ``{name}_z``: the unconstrained
+    coordinate is ``loc + scale * z``; the prior density and the Jacobian enter as a potential. A sampler's
+    initial point ``z = 0`` (+- its jitter of 1) then lies within a posterior s.d. of ``loc``."""
+    y = loc + scale * pm.Flat(f"{name}_z")
+    if support is None:
+        x, log_jac = y, 0.0
+    elif np.isinf(support[1]):
+        x, log_jac = support[0] + pt.exp(y), y
+    else:
+        lo, hi = support
+        x = lo + (hi - lo) * pm.math.sigmoid(y)
+        log_jac = np.log(hi - lo) - pt.softplus(-y) - pt.softplus(y)
+    x = pm.Deterministic(name, x)
+    dist = prior.pymc_distribution.dist(**prior.parameters)
+    pm.Potential(f"{name}_prior", pm.logp(dist, x) + log_jac + np.log(scale))
+    return x
+
+
 def build_model(
-    d: Design, priors: dict[str, Prior], bounds: tuple[float, float], handling: str = "marginalize"
+    d: Design,
+    priors: dict[str, Prior],
+    bounds: tuple[float, float],
+    handling: str = "marginalize",
+    center: dict[str, tuple[float, float]] | None = None,
 ):
     """The tier-1 PyMC model; the source is summed out (``marginalize``) or an inverse-CDF index (``sample``).
 
     ``bounds`` are the earliest allowed eruption time and the first sighting (days from the reference time).
+    ``center`` (``{name: (loc, scale)}`` in the coordinates of :func:`unconstrained`) whitens the parameters
+    around a known mode (:func:`whitened_variable`), so that NUTS starts there; otherwise the priors'
+    variables are used as they are.
     """
     with pm.Model(coords={"source": d.names}) as model:
-        t0 = eruption_time_variable(priors["eruption_time"], *bounds)
-        u = priors["u"].create_variable("u")
-        v = priors["v"].create_variable("v")
-        kh = priors["diffusivity"].create_variable("diffusivity")
+        if center is None:
+            t0 = eruption_time_variable(priors["eruption_time"], *bounds)
+            u = priors["u"].create_variable("u")
+            v = priors["v"].create_variable("v")
+            kh = priors["diffusivity"].create_variable("diffusivity")
+        else:
+            t0, u, v, kh = (
+                whitened_variable(k, priors[k], supports(bounds)[k], *center[k])
+                for k in ("eruption_time", "u", "v", "diffusivity")
+            )
         terms = log_terms(d, t0, u, v, kh, kernel.PT)
         if handling == "marginalize":
             pm.Potential("loglik", pm.math.logsumexp(terms + d.log_weights))

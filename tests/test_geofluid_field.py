@@ -226,3 +226,41 @@ def test_csv_profile_fits(cells_dir):
     tree = bayesgeo.fit_spec(spec)
     assert tree["summary"]["porosity"].dims == ("x",)
     assert np.all(tree["summary"]["porosity_q05"] <= tree["summary"]["porosity_q95"])
+
+
+def _fit_file(path, **inference):
+    spec = {
+        "model": {"case": "geofluid.field", "variant": "gmrf"},
+        "data": {"cells": str(path)},
+        "switches": {"lithology": "spinel_lherzolite", "liquid": "melt"},
+        "inference": {"seed": 1, "draws": 200, **inference},
+    }
+    return bayesgeo.fit_spec(spec)
+
+
+@pytest.mark.slow
+def test_a_100_by_50_section_fits_in_under_two_minutes(tmp_path):
+    simulate((50, 100), seed=7).to_netcdf(tmp_path / "big.nc")
+    tree = _fit_file(tmp_path / "big.nc")
+    assert tree.attrs["wall_time_s"] < 120
+    assert tree.attrs["rmse_porosity"] < 0.004
+
+
+@pytest.mark.slow
+def test_smoothness_posterior_covers_the_generating_value(tmp_path):
+    simulate((30, 30), truth="prior", tau=(0.3, 0.3), level=(-3.5, -2.2), seed=3).to_netcdf(tmp_path / "p.nc")
+    s = _fit_file(tmp_path / "p.nc")["summary"]
+    for f in ("porosity", "aspect_ratio"):
+        assert float(s[f"tau_{f}_q05"]) <= 0.3 <= float(s[f"tau_{f}_q95"])
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    reason="field means are skewed where a field is weakly seen; Laplace means sit ~0.5 s.d. off"
+)
+def test_laplace_means_agree_with_nuts(tmp_path):
+    simulate((20, 20), truth="prior", tau=(0.3, 0.3), level=(-3.5, -2.2), seed=0).to_netcdf(tmp_path / "s.nc")
+    lap = _fit_file(tmp_path / "s.nc", method="map")["summary"]
+    mc = _fit_file(tmp_path / "s.nc", method="nuts", draws=1000, tune=1000)["summary"]
+    for f in ("porosity", "log10_aspect_ratio"):
+        assert float((np.abs(lap[f] - mc[f]) / mc[f"{f}_sd"]).mean()) < 0.1

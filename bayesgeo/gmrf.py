@@ -216,6 +216,20 @@ def masked_draw(
     return masked_solve(b, weight, g, alpha, beta, boundary)
 
 
+def prior_conditional(
+    x: np.ndarray, g: np.ndarray, alpha: float, boundary: str = "neumann"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of each ``x_i`` given all the others under the prior precision ``Q = alpha g(L)``.
+
+    ``E[x_i | x_-i] = x_i - (Q x)_i / Q_ii`` and ``Var = 1 / Q_ii``, with ``diag(Q)`` from
+    :func:`pointwise_variance` (the same squared-transform sum). At an unobserved pixel the posterior has the
+    same conditional, so this Rao-Blackwellises a posterior draw there.
+    """
+    q_diag = alpha * pointwise_variance(g, boundary)
+    qx = alpha * inverse(g * forward(x, boundary), boundary)
+    return x - qx / q_diag, 1.0 / q_diag
+
+
 def prior_draw(
     shape: tuple[int, ...], g: np.ndarray, alpha: float, rng: np.random.Generator, boundary: str = "neumann"
 ) -> np.ndarray:

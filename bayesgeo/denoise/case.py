@@ -413,7 +413,8 @@ def heldout_score(problem: Problem, settings: Inference, holdout: Holdout) -> xr
     * Gaussian variants: exact draws of the masked posterior by perturbation-optimisation
       (:func:`bayesgeo.gmrf.masked_draw`), each at a hyperparameter draw from the quadrature (``map``: the
       mode) on the **full** image — the masked evidence has no spectral form, so the hyperparameters have
-      seen the held-out pixels (a small optimism: two or three parameters fitted to ~N pixels);
+      seen the held-out pixels (a small optimism: two or three parameters fitted to ~N pixels). The
+      expectation over ``x_i`` given the rest of each draw is exact (Gaussian; Rao-Blackwellised);
     * ``tv``, ``student_t``, ``ising``: SAPG and the sampler with pixel-weighted data terms, so the
       hyperparameters, including ``sigma``, are estimated on the observed pixels; plug-in ``sigma``.
 
@@ -433,8 +434,8 @@ def heldout_score(problem: Problem, settings: Inference, holdout: Holdout) -> xr
         spec = gaussian.Spectrum.of(problem.y, problem.boundary)
         pts = gaussian.sample_points(_integrate_hyperparameters(problem, spec, method), HELDOUT_DRAWS, rng)
         prior = SMOOTHNESS[problem.variant]
-        x = gaussian.masked_draws(problem.y, weight, prior, pts, problem.boundary, rng)
-        loglik = gaussian_loglik(y, x, pts["sigma"][:, None])
+        x, var = gaussian.heldout_draws(problem.y, weight, prior, pts, problem.boundary, rng)
+        loglik = gaussian_loglik(y, x, np.sqrt(var + pts["sigma"][:, None] ** 2))
         source = "full image (" + ("quadrature" if method == "exact" else "type-II MAP") + ")"
     else:
         res = _run_empirical(problem, settings, weight)

@@ -103,7 +103,8 @@ def constants(
 
 
 def sigmoid(x, xp=np):
-    return 1.0 / (1.0 + xp.exp(-x))
+    """Logistic function, without overflow for large ``|x|`` (NumPy or PyTensor)."""
+    return xp.exp(-xp.logaddexp(0.0, -x))
 
 
 def predict(eta, c: Constants, xp=np) -> list:

@@ -145,7 +145,7 @@ plots.arrival_probabilities(tree, axes[1])
 # A uniform drift carries the raft on to the Ryukyus within two months. The real raft stalled near 135°E in
 # September before pumice reached the Ryukyus in October: the uniform-drift model knows nothing of the
 # changing currents, which is what tier 2 (`models/fob2021_source_ensemble.toml`, the same inference on a
-# current field with the simulator; about a minute) is for.
+# current field with the simulator; several minutes) is for.
 #
 # ## 5. Exercise: the price of a wrong diffusivity
 # Many drift studies *fix* $K_h$ at the value used for ~1/12° ocean models, 10 m²/s. Refit the 2021 sightings

@@ -246,6 +246,10 @@ BAD = {
     "sighting before earliest": (dict(rows=GOOD, extra='earliest = "2024-06-02T12:00Z"'), "data.sightings"),
     "unknown prior": (dict(rows=GOOD, after="[priors.speed]\ndist = 'Normal'"), "priors.speed"),
     "bad reference time": (dict(rows=GOOD, reference="soon"), "data.reference_time"),
+    "nested prior": (
+        dict(rows=GOOD, after="[priors.u]\ndist = 'Normal'\n[priors.u.sigma]\ndist = 'HalfNormal'"),
+        "priors.u",
+    ),
 }
 
 

@@ -233,8 +233,9 @@ def _priors(spec: Spec, variant: str, bounds: tuple[float, float], windy: bool) 
     if "windage" in table and not windy:
         raise SpecError("priors.windage", "windage needs a field with 10 m wind (data.wind or uwind/vwind)")
     priors = merge_priors(defaults, table)
-    if any(isinstance(p, Prior) for p in priors["eruption_time"].parameters.values()):
-        raise SpecError("priors.eruption_time", "expected fixed parameters")
+    for name, prior in priors.items():  # the quadrature evaluates each prior's density on its own grid
+        if any(isinstance(p, Prior) for p in prior.parameters.values()):
+            raise SpecError(f"priors.{name}", "expected fixed parameters (numbers, not nested priors)")
     try:
         lo, hi = quadrature.prior_box(priors["eruption_time"], *bounds)
     except Exception as exc:  # noqa: BLE001 - any failure to draw from the prior is the finding

@@ -138,7 +138,7 @@ def test_score_ranks_the_generating_prior_first(tmp_path):
     assert table.loc["gmrf", "delta"] < 0  # measured: 1.6-6.5 s.e. (first- vs second-order smoothness)
     assert np.allclose(table["elpd"], table["elpd_point"] * 230) and table.attrs["method"].startswith("held")
     assert list(table["hyperparameters"]) == [
-        "full image (quadrature)" if v != "tv" else "observed pixels (SAPG)" for v in table.index
+        "full image (quadrature)" if v != "tv" else "observed pixels (empirical Bayes)" for v in table.index
     ]
 
 

@@ -415,8 +415,9 @@ def heldout_score(problem: Problem, settings: Inference, holdout: Holdout) -> xr
       mode) on the **full** image — the masked evidence has no spectral form, so the hyperparameters have
       seen the held-out pixels (a small optimism: two or three parameters fitted to ~N pixels). The
       expectation over ``x_i`` given the rest of each draw is exact (Gaussian; Rao-Blackwellised);
-    * ``tv``, ``student_t``, ``ising``: SAPG and the sampler with pixel-weighted data terms, so the
-      hyperparameters, including ``sigma``, are estimated on the observed pixels; plug-in ``sigma``.
+    * ``tv``, ``student_t``, ``ising``: the empirical-Bayes fit (SAPG; Ising: stochastic-approximation
+      EM) with pixel-weighted data terms, so the hyperparameters, including ``sigma``, are estimated on the
+      observed pixels; the draws are the sampler's kept draws (Ising: every sweep), with plug-in ``sigma``.
 
     A ``noise_sigma = "mad"`` is re-estimated on the observed pixels. Returns a DataArray on dim ``heldout``
     (flat pixel indices) with attributes ``variant``, ``hyperparameters`` (what they were estimated on),
@@ -445,7 +446,7 @@ def heldout_score(problem: Problem, settings: Inference, holdout: Holdout) -> xr
             loglik = np.where(x == y, np.log1p(-eps), np.log(eps))
         else:
             loglik = gaussian_loglik(y, x, float(res["sigma"]))
-        source = "observed pixels (SAPG)"
+        source = "observed pixels (empirical Bayes)"
     return xr.DataArray(
         pointwise_lpd(loglik),
         dims="heldout",

@@ -112,7 +112,8 @@ class CellLikelihood:
 
     ``forward`` maps latent fields ``(F, N)`` to predictions ``(K, N)``; ``curved[k]`` says whether the
     residual curvature of output ``k`` enters the Hessian (exact Newton) or only its Gauss-Newton part
-    (for piecewise-linear outputs, whose second differences are noise).
+    (for piecewise-linear outputs, whose second differences are noise). ``observed`` ``(N,)`` (bool) marks
+    the cells whose data enter (default all); the others are predicted by the prior alone.
     """
 
     forward: Callable[[np.ndarray], np.ndarray]
@@ -120,13 +121,16 @@ class CellLikelihood:
     sd: np.ndarray
     curved: np.ndarray
     step: float = 1e-4
+    observed: np.ndarray | None = None
 
     def log_density(self, eta: np.ndarray) -> float:
         return self._log_density(self.forward(eta))
 
     def _log_density(self, f: np.ndarray) -> float:
-        z = (f - self.y) / self.sd
-        return float(-0.5 * np.sum(z**2) - np.sum(np.log(self.sd)) - 0.5 * z.size * LOG_2PI)
+        z, sd = (f - self.y) / self.sd, self.sd
+        if self.observed is not None:
+            z, sd = z[:, self.observed], sd[:, self.observed]
+        return float(-0.5 * np.sum(z**2) - np.sum(np.log(sd)) - 0.5 * z.size * LOG_2PI)
 
     def derivatives(self, eta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """Log density, its gradient ``(F, N)`` and per-cell Hessian ``(F, F, N)`` by central differences."""
@@ -136,8 +140,8 @@ class CellLikelihood:
         fp = [self.forward(eta + e[i]) for i in range(n_f)]
         fm = [self.forward(eta - e[i]) for i in range(n_f)]
         jac = np.stack([(p - m) / (2 * h) for p, m in zip(fp, fm, strict=True)])  # (F, K, N)
-        w = 1.0 / self.sd**2
-        r = (self.y - f0) * w
+        w = 1.0 / self.sd**2 if self.observed is None else self.observed / self.sd**2
+        r = np.where(w > 0, self.y - f0, 0.0) * w
         grad = np.einsum("fkn,kn->fn", jac, r)
         hess = -np.einsum("fkn,gkn,kn->fgn", jac, jac, w)
         rc = r * self.curved[:, None]

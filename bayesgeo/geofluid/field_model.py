@@ -116,14 +116,18 @@ def predict(eta, c: Constants, xp=np) -> list:
     return [vp, vs, log10_conductivity(phi, sigmoid(eta[2], xp), c.sigma_s, c.sigma_l, xp=xp)]
 
 
-def cell_likelihood(y: np.ndarray, sd: np.ndarray, c: Constants) -> CellLikelihood:
-    """The per-cell likelihood for the Laplace path; ``y``, ``sd``: ``(K, N)`` in :data:`OUTPUTS` order.
+def cell_likelihood(
+    y: np.ndarray, sd: np.ndarray, c: Constants, observed: np.ndarray | None = None
+) -> CellLikelihood:
+    """The per-cell likelihood for the Laplace path; ``y``, ``sd``: ``(K, N)`` in :data:`OUTPUTS` order;
+    ``observed`` ``(N,)`` (bool): the cells whose data enter (default all).
 
     The DEM conductivity is piecewise linear on its quadrature grid, so it enters the Hessian through its
     Gauss-Newton part only.
     """
     n_out = y.shape[0]
-    return CellLikelihood(lambda eta: np.stack(predict(eta, c)), y, sd, np.array([True, True, False][:n_out]))
+    curved = np.array([True, True, False][:n_out])
+    return CellLikelihood(lambda eta: np.stack(predict(eta, c)), y, sd, curved, observed=observed)
 
 
 def level(priors: dict[str, Prior], field: str) -> tuple[float, float]:
@@ -156,9 +160,11 @@ def build_model(
     priors: dict[str, Prior],
     coords: dict[str, np.ndarray],
     whiten: tuple[np.ndarray, np.ndarray] | None = None,
+    observed: np.ndarray | None = None,
 ) -> pm.Model:
     """PyMC model of one section for NUTS; ``y``, ``sd``: observed arrays on the grid keyed by output name
-    (:data:`OUTPUTS`; ``log10_conductivity`` adds the third field).
+    (:data:`OUTPUTS`; ``log10_conductivity`` adds the third field); ``observed`` (bool, on the grid): the
+    cells whose data enter the likelihood (default all; the others are predicted by the prior alone).
 
     The logit fields enter through their prior density (a potential with the exact normaliser) and are
     sampled either directly (``whiten=None``) or as ``eta = center + A xi`` with ``whiten = (center, A)``,
@@ -205,5 +211,9 @@ def build_model(
             if field != "porosity":
                 pm.Deterministic(f"log10_{field}", pt.log10(value), dims=dims)
         for name, mean in zip(OUTPUTS, predict(etas, c, xp=pt), strict=False):
-            pm.Normal(f"{name}_obs", mean, sd[name], observed=y[name], dims=dims)
+            if observed is None:
+                pm.Normal(f"{name}_obs", mean, sd[name], observed=y[name], dims=dims)
+            else:
+                cells = np.nonzero(observed)
+                pm.Normal(f"{name}_obs", mean[cells], sd[name][cells], observed=y[name][cells])
     return model

@@ -248,6 +248,38 @@ def _regrid_wind(wind: xr.Dataset, field: xr.Dataset) -> xr.Dataset:
     return wind.interp(lon=field.lon, lat=field.lat, time=field.time)
 
 
+def spec_field(data: dict, spec, start: np.datetime64, end: np.datetime64) -> xr.Dataset:
+    """The forcing field a spec's ``data.field`` names, covering ``start`` to ``end`` (UTC).
+
+    ``builtin:northwest_pacific`` (:func:`~bayesgeo.drift.flows.northwest_pacific`, padded by 5 days either
+    side) or a CF file read by :func:`open_field`, with ``data.wind`` as its separate 10 m wind; paths are
+    resolved by ``spec.path``. Bad values raise :class:`~bayesgeo.errors.SpecError` naming the field.
+    """
+    from bayesgeo.drift import flows
+    from bayesgeo.errors import SpecError
+
+    value = data.get("field")
+    if value is None:
+        raise SpecError("data.field", "missing; expected builtin:northwest_pacific or a CF NetCDF path")
+    if value == "builtin:northwest_pacific":
+        pad = np.timedelta64(5, "D")
+        return flows.northwest_pacific(str(start - pad), str(end + pad), wind=True)
+    if isinstance(value, str) and value.startswith("builtin:"):
+        raise SpecError("data.field", f"unknown built-in field {value!r}; expected builtin:northwest_pacific")
+    wind = spec.path("data.wind", data["wind"]) if "wind" in data else None
+    try:
+        f = open_field(spec.path("data.field", value), wind=wind)
+    except ValueError as exc:
+        raise SpecError("data.field", str(exc).splitlines()[0]) from None
+    t0, t1 = f.time.values[0], f.time.values[-1]
+    if f.sizes["time"] > 1 and (start < t0 or end > t1):
+        raise SpecError(
+            "data.field",
+            f"covers {str(t0)[:16]} to {str(t1)[:16]} but the runs need {str(start)[:16]} to {str(end)[:16]}",
+        )
+    return f
+
+
 def field_bounds(field: xr.Dataset) -> tuple[float, float, float, float]:
     """``(lon_min, lon_max, lat_min, lat_max)`` of a field, in degrees."""
     return (float(field.lon[0]), float(field.lon[-1]), float(field.lat[0]), float(field.lat[-1]))

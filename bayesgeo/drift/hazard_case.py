@@ -24,7 +24,7 @@ from scipy import stats
 from bayesgeo.errors import SpecError
 from bayesgeo.spec import Inference, Spec, check_keys, integer, number
 
-from . import fields, flows, hazard, landmask, sources
+from . import fields, hazard, landmask, sources
 from ._time import to_datetime64
 
 DATA_KEYS = (
@@ -61,29 +61,11 @@ class Problem:
 
 
 def _field(data: dict, spec: Spec, start: np.datetime64, end: np.datetime64, windy: bool) -> xr.Dataset:
-    value = data.get("field", "builtin:northwest_pacific")
-    if value == "builtin:northwest_pacific":
-        pad = np.timedelta64(5, "D")
-        return flows.northwest_pacific(str(start - pad), str(end + pad), wind=True)
-    if isinstance(value, str) and value.startswith("builtin:"):
-        raise SpecError("data.field", f"unknown built-in field {value!r}; expected builtin:northwest_pacific")
-    wind = spec.path("data.wind", data["wind"]) if "wind" in data else None
-    try:
-        f = fields.open_field(spec.path("data.field", value), wind=wind)
-    except ValueError as exc:
-        raise SpecError("data.field", str(exc).splitlines()[0]) from None
+    f = fields.spec_field({"field": "builtin:northwest_pacific", **data}, spec, start, end)
     if windy and "uwind" not in f:
         raise SpecError(
             "switches.windage", "windage > 0 needs 10 m wind in the field (data.wind or uwind/vwind)"
         )
-    if f.sizes["time"] > 1:
-        t0, t1 = f.time.values[0], f.time.values[-1]
-        if start < t0 or end > t1:
-            raise SpecError(
-                "data.field",
-                f"covers {str(t0)[:10]} to {str(t1)[:10]} but the runs need "
-                f"{str(start)[:10]} to {str(end)[:10]}",
-            )
     return f
 
 
@@ -289,7 +271,8 @@ def figures(tree: xr.DataTree) -> dict:
         fig, ax = plt.subplots(figsize=(8, 6.5), layout="constrained")
         plot_coastline(landmask.land_mask(lon0, lon1, lat0, lat1), ax)
         st = tree["strandings"].to_dataset()
-        for color, s in zip(PALETTE, st.source.values, strict=False):
+        colors = [PALETTE[i] for i in (0, 1, 2, 5, 4, 3, 7)]  # Okabe-Ito without the pale yellow
+        for color, s in zip(colors * 2, st.source.values, strict=False):
             one = st.sel(source=s)
             ax.plot(one.stranding_lon, one.stranding_lat, ".", ms=3, color=color, alpha=0.5)
             ax.plot(

@@ -197,30 +197,12 @@ def _domain(data: dict, sources, obs: io.Observations, field: xr.Dataset | None)
 
 
 def _field(data: dict, spec: Spec, start: float, end: float, reference) -> xr.Dataset:
-    value = data.get("field")
-    if value is None:
+    if "field" not in data:
         raise SpecError(
             "data.field",
             "missing; the ensemble variant needs a forcing field: builtin:northwest_pacific or a NetCDF path",
         )
-    t0, t1 = io.from_days([start - 5.0, end + 5.0], reference)
-    if value == "builtin:northwest_pacific":
-        return flows.northwest_pacific(str(t0), str(t1), wind=True)
-    if isinstance(value, str) and value.startswith("builtin:"):
-        raise SpecError("data.field", f"unknown built-in field {value!r}; expected builtin:northwest_pacific")
-    wind = spec.path("data.wind", data["wind"]) if "wind" in data else None
-    try:
-        f = fields.open_field(spec.path("data.field", value), wind=wind)
-    except ValueError as exc:
-        raise SpecError("data.field", str(exc).splitlines()[0]) from None
-    need0, need1 = io.from_days([start, end], reference)
-    if f.sizes["time"] > 1 and (need0 < f.time.values[0] or need1 > f.time.values[-1]):
-        raise SpecError(
-            "data.field",
-            f"covers {str(f.time.values[0])[:16]} to {str(f.time.values[-1])[:16]} but the eruption window "
-            f"and the predictive horizon need {str(need0)[:16]} to {str(need1)[:16]}",
-        )
-    return f
+    return fields.spec_field(data, spec, *io.from_days([start, end], reference))
 
 
 def _priors(spec: Spec, variant: str, bounds: tuple[float, float], windy: bool) -> dict[str, Prior]:

@@ -247,18 +247,23 @@ def em_hyperparameters(
     fixed_beta: bool = False,
     tol: float = 1e-10,
     max_iter: int = 10_000,
+    beta_max: float = np.inf,
 ) -> tuple[float, float, int]:
     """Type-II maximum likelihood of ``(alpha, beta)`` by the MacKay fixed point, O(N) per iteration.
 
     ``power`` and ``g`` are restricted to the proper modes. The fixed point is the stationary point of
     :func:`log_evidence`: ``alpha = gamma / sum(g m^2)`` and ``beta = (N - gamma) / sum((1 - f)^2 power)``
-    with ``f`` the posterior filter and ``gamma = sum(f)``. Returns ``(alpha, beta, iterations)``.
+    with ``f`` the posterior filter and ``gamma = sum(f)``. Returns ``(alpha, beta, iterations)``. When the
+    evidence grows without bound as the noise vanishes (a noise-free, perfectly smooth image), ``beta`` runs
+    off to infinity; the iteration then stops at ``beta_max``.
     """
     for it in range(1, max_iter + 1):
         f = beta / (beta + alpha * g)
         gamma = np.sum(f)
         new_alpha = gamma / np.sum(g * power * f**2)
         new_beta = beta if fixed_beta else (power.size - gamma) / np.sum(power * (1 - f) ** 2)
+        if not new_beta <= beta_max:
+            return alpha, beta, it
         done = abs(new_alpha - alpha) <= tol * alpha and abs(new_beta - beta) <= tol * beta
         alpha, beta = new_alpha, new_beta
         if done:

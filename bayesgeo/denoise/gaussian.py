@@ -127,6 +127,7 @@ def _start(spec: Spectrum, prior: SpectralPrior, beta_known: float | None) -> np
         fixed_beta=beta_known is not None,
         tol=1e-6,
         max_iter=500,
+        beta_max=1e6 / np.mean(spec.power),  # noise s.d. >= 1e-3 of the signal: a start, not a bound
     )
     u = [np.log(alpha / beta), *np.log(list(hyper0.values()))]
     return np.array(u + ([] if beta_known else [np.log(beta)]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -34,31 +36,41 @@ def fit_spec(spec: str | Path | dict, **overrides: Any) -> xr.DataTree:
     return tree
 
 
-SCORES = ("auto", "evidence", "heldout")
+SCORES = ("auto", "evidence", "heldout", "loo")
 
 
 def compare(
     specs: list[str | Path | dict],
     *,
     score: str = "auto",
+    vary: dict[str, list] | None = None,
     holdout: float = 0.05,
     holdout_seed: int = 0,
     **overrides: Any,
 ) -> pd.DataFrame:
-    """Fit several specs on the same data and rank them; returns a ``pandas.DataFrame``, best first.
+    """Fit several specs (or one spec with one value swapped) on the same data and rank them, best first.
 
-    ``score`` chooses how (``table.attrs["method"]`` says which was used):
+    ``vary`` compares each spec against itself with dotted keys swapped, e.g.
+    ``compare(["m.toml"], vary={"model.variant": ["gmrf", "gmrf2", "car"]})``; several keys give every
+    combination. String values are parsed as TOML literals, as overrides are. Rows are named ``KEY=VALUE``
+    (``stem[KEY=VALUE]`` with several specs), else by the spec file's stem.
 
-    * ``"evidence"``: exact log evidence, which every result must carry (Gaussian models with hyperparameters
-      integrated by quadrature, all with the same null space); columns ``log_evidence``, ``delta`` and
-      ``probability`` (equal prior odds).
+    ``score`` chooses how (``table.attrs["method"]`` says which was used, ``table.attrs["score"]`` its name):
+
+    * ``"evidence"``: exact log evidence ``log p(y)`` (nats), which every result must carry. Valid only for
+      the same data and proper priors on whatever differs; exact for the Gaussian/quadrature cases. Columns
+      ``log_evidence``, ``delta`` and ``probability`` (equal prior odds).
     * ``"heldout"``: held-out predictive score. A fraction ``holdout`` of the data points (random, seed
       ``holdout_seed``, the same points for every spec) is held out, each model is fitted to the rest and
-      scored by ``sum_i log p(y_i | y_observed)`` over the held-out points, with standard errors and paired
-      differences (columns of :func:`bayesgeo.heldout.score_table`). The case must provide
-      ``heldout_score(problem, settings, holdout)``.
+      scored by ``sum_i log p(y_i | y_observed)`` over the held-out points (nats), with standard errors and
+      paired differences (columns of :func:`bayesgeo.heldout.score_table`). For models with a latent value
+      per data point (images, fields). The case must provide ``heldout_score(problem, settings, holdout)``.
+    * ``"loo"``: PSIS-LOO (:func:`bayesgeo.heldout.psis_loo`) from one full-data fit per spec, whose result
+      must hold a pointwise ``/log_likelihood`` group; the same columns plus ``p_loo``, ``pareto_k_max`` and
+      ``n_high_k``. For a few global parameters and exchangeable observations (``drift.source``
+      sightings); unreliable when each datum has its own latent (high Pareto k, said in the method text).
     * ``"auto"``: evidence when every case says its fit yields one (``has_exact_evidence(problem,
-      settings)``; assumed when a case does not say), otherwise held-out.
+      settings)`` true), else held-out when every case provides ``heldout_score``, else PSIS-LOO.
 
     ``overrides`` (dotted keys) apply to every spec. Bad input raises :class:`~bayesgeo.errors.SpecError`
     before any fit.
@@ -71,24 +83,25 @@ def compare(
         number("compare.holdout", holdout, low=0.0, high=0.5, strict=True),
         integer("compare.holdout_seed", holdout_seed, minimum=0),
     )
-    loaded = [load_spec(s, overrides) for s in specs]
+    names, loaded = _expand(specs, vary or {}, overrides)
     cases = [get_case(s.case) for s in loaded]
     problems = [c.prepare(s) for c, s in zip(cases, loaded, strict=True)]
-    names = [Path(s).stem if not isinstance(s, dict) else f"spec{i}" for i, s in enumerate(specs)]
-    exact = [
-        getattr(c, "has_exact_evidence", lambda p, i: True)(p, s.inference)
-        for c, p, s in zip(cases, problems, loaded, strict=True)
-    ]
+    says = [getattr(c, "has_exact_evidence", None) for c in cases]
+    exact = [f is not None and f(p, s.inference) for f, p, s in zip(says, problems, loaded, strict=True)]
     if score == "auto":
-        score = "evidence" if all(exact) else "heldout"
-    if score == "evidence":
-        if not all(exact):
+        heldout = all(hasattr(c, "heldout_score") for c in cases)
+        score = "evidence" if all(exact) else "heldout" if heldout else "loo"
+    if score in ("evidence", "loo"):
+        maybe = [f is None or e for f, e in zip(says, exact, strict=True)]  # false: the case says "none"
+        if score == "evidence" and not all(maybe):
             raise SpecError(
                 "compare",
-                f"no exact evidence for {_listed(names, exact)}; compare by held-out score (--score heldout)",
+                f"no exact evidence for {_listed(names, maybe)}; compare by held-out score (--score heldout)",
             )
-        trees = [c.fit(p, s.inference) for c, p, s in zip(cases, problems, loaded, strict=True)]
-        return _evidence_table(names, trees)
+        trees, times = _fit_all(cases, problems, loaded)
+        table = _evidence_table(names, trees) if score == "evidence" else _loo_table(names, trees, times)
+        table.attrs["score"] = score
+        return table
     missing = sorted({s.case for c, s in zip(cases, loaded, strict=True) if not hasattr(c, "heldout_score")})
     if missing:
         raise SpecError("compare", f"case {', '.join(missing)} has no held-out score; compare by evidence")
@@ -99,6 +112,7 @@ def compare(
         table = score_table(names, scores)
     except ValueError as exc:
         raise SpecError("compare", str(exc)) from None
+    table.attrs["score"] = "heldout"
     table.attrs["method"] = (
         f"held-out predictive score: {scores[0].sizes['heldout']} points ({holdout.fraction:g} of the data, "
         f"seed {holdout.seed}) held out, the same for every spec; elpd = sum of log p(y_i | y_observed) over "
@@ -106,6 +120,34 @@ def compare(
         "paired pointwise differences"
     )
     return table
+
+
+def _expand(specs: list, vary: dict[str, list], overrides: dict[str, Any]) -> tuple[list[str], list]:
+    """Row names and loaded specs: every spec with every combination of the ``vary`` values."""
+    from bayesgeo.errors import SpecError
+
+    for key, values in vary.items():
+        if not isinstance(key, str) or not key or not isinstance(values, list | tuple) or not values:
+            raise SpecError("compare.vary", f"expected KEY = [V1, V2, ...], got {key!r} = {values!r}")
+    combos = [dict(zip(vary, v, strict=True)) for v in itertools.product(*vary.values())]
+    names, loaded = [], []
+    for i, spec in enumerate(specs):
+        stem = f"spec{i}" if isinstance(spec, dict) else Path(spec).stem
+        for combo in combos:
+            label = ", ".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in combo.items())
+            names.append(stem if not combo else label if len(specs) == 1 else f"{stem}[{label}]")
+            loaded.append(load_spec(spec, overrides | combo))
+    return names, loaded
+
+
+def _fit_all(cases: list, problems: list, loaded: list) -> tuple[list[xr.DataTree], list[float]]:
+    """Fit every problem on its full data; returns the result trees and wall times (s)."""
+    trees, times = [], []
+    for c, p, s in zip(cases, problems, loaded, strict=True):
+        start = time.perf_counter()
+        trees.append(c.fit(p, s.inference))
+        times.append(time.perf_counter() - start)
+    return trees, times
 
 
 def _listed(names: list[str], ok: list[bool]) -> str:
@@ -131,6 +173,46 @@ def _evidence_table(names: list[str], trees: list[xr.DataTree]) -> pd.DataFrame:
     table["probability"] = np.exp(table["delta"]) / np.exp(table["delta"]).sum()
     table = table.sort_values("log_evidence", ascending=False)
     table.attrs["method"] = "exact log evidence (hyperparameters integrated by quadrature; equal prior odds)"
+    return table
+
+
+def _loo_table(names: list[str], trees: list[xr.DataTree], times: list[float]) -> pd.DataFrame:
+    """Rank fitted results by PSIS-LOO (``SpecError`` when one has no pointwise log-likelihood)."""
+    from bayesgeo.errors import SpecError
+    from bayesgeo.heldout import psis_loo, score_table
+
+    has = ["log_likelihood" in t.children for t in trees]
+    if not all(has):
+        raise SpecError(
+            "compare",
+            f"{_listed(names, has)} has no pointwise log-likelihood; PSIS-LOO needs a /log_likelihood group "
+            "in the fit's result (compare by --score evidence or --score heldout where the case has one)",
+        )
+    scores = []
+    for t, s in zip(trees, times, strict=True):
+        lpd = psis_loo(t)
+        method = t.attrs.get("inference_method", "")
+        lpd.attrs |= {"variant": t.attrs.get("variant", ""), "time_s": round(s, 3)}
+        lpd.attrs["hyperparameters"] = f"full data ({method})" if method else "full data"
+        scores.append(lpd)
+    extra = {k: [s.attrs[k] for s in scores] for k in ("p_loo", "pareto_k_max", "n_high_k")}
+    try:
+        table = score_table(names, scores, **extra)
+    except ValueError as exc:
+        raise SpecError("compare", str(exc)) from None
+    good_k = min(s.attrs["good_k"] for s in scores)
+    high = ", ".join(f"{k} points of {n}" for n, k in zip(names, extra["n_high_k"], strict=True) if k)
+    reliability = (
+        f"WARNING: Pareto k > {good_k:.2f} at {high}: there the estimate is unreliable (the datum moves its "
+        "posterior too much; use --score heldout if the case has it, or more draws)"
+        if high
+        else f"all Pareto k <= {good_k:.2f} (reliable)"
+    )
+    table.attrs["method"] = (
+        "PSIS-LOO (arviz.loo: Pareto-smoothed importance sampling of each full-data fit's posterior draws) "
+        f"over {scores[0].sizes['observation']} observations: elpd = sum of log p(y_i | y_-i) (nats), "
+        f"se = sqrt(n var) over points, delta_se from the paired pointwise differences; {reliability}"
+    )
     return table
 
 

@@ -91,14 +91,59 @@ def cmd_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _vary(args: argparse.Namespace) -> dict[str, list[str]]:
+    """``--vary KEY=V1,V2,...`` options as ``{KEY: [V1, V2, ...]}`` (values parsed later like ``--set``)."""
+    out = {}
+    for item in args.vary or []:
+        key, sep, values = item.partition("=")
+        key, items = key.strip(), split_values(values)
+        if not sep or not key or not all(items):
+            raise SpecError("--vary", f"expected KEY=V1,V2,... (no empty value), got {item!r}")
+        if key in out:
+            raise SpecError("--vary", f"{key!r} is varied twice; give all its values in one --vary")
+        out[key] = items
+    return out
+
+
+def split_values(text: str) -> list[str]:
+    """Split ``a,b,[1, 2],"c,d"`` at the commas outside brackets and quotes; items stripped."""
+    items, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            items.append(text[start:i].strip())
+            start = i + 1
+    return [*items, text[start:].strip()]
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from bayesgeo.api import compare
+    from bayesgeo.io import atomic_path, save_figure
+    from bayesgeo.plots import plot_compare
 
     table = compare(
-        args.specs, score=args.score, holdout=args.holdout, holdout_seed=args.holdout_seed, **_overrides(args)
+        args.specs,
+        score=args.score,
+        vary=_vary(args),
+        holdout=args.holdout,
+        holdout_seed=args.holdout_seed,
+        **_overrides(args),
     )
     print(table.to_string())
     print(f"score: {table.attrs['method']}")
+    if args.out:
+        out, fig = Path(args.out), plot_compare(table).figure  # drawn first: no CSV without its figure
+        with atomic_path(out / "compare.csv") as tmp:
+            table.to_csv(tmp)
+        save_figure(fig, out / "compare.png")
+        print(f"wrote {out / 'compare.csv'} and {out / 'compare.png'}")
     return 0
 
 
@@ -180,15 +225,24 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--no-figures", action="store_true", help="write result.nc only")
     common(f)
     f.set_defaults(func=cmd_fit)
-    c = sub.add_parser("compare", help="fit several specs and print a comparison table")
+    c = sub.add_parser("compare", help="fit several specs (or one with --vary) and rank them")
     c.add_argument("specs", nargs="+")
     c.add_argument(
         "--score",
         default="auto",
-        help="auto (default: exact evidence when every spec has one, else held-out), evidence or heldout",
+        help="auto (default: exact evidence when every spec has one, else held-out when every case has it, "
+        "else PSIS-LOO), evidence, heldout or loo",
+    )
+    c.add_argument(
+        "--vary",
+        action="append",
+        metavar="KEY=V1,V2,...",
+        help="compare each spec with KEY set to each value (TOML literals, like --set); repeat for every "
+        "combination",
     )
     c.add_argument("--holdout", type=float, default=0.05, help="fraction of data points held out (0-0.5]")
     c.add_argument("--holdout-seed", type=int, default=0, help="seed of the held-out points")
+    c.add_argument("--out", help="write DIR/compare.csv and DIR/compare.png (default: print only)")
     common(c)
     c.set_defaults(func=cmd_compare)
     k = sub.add_parser(

@@ -14,20 +14,22 @@ always weighed by the Laplace evidence of the Gaussian variant, then fitted by t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+import pymc as pm
 import xarray as xr
 from pymc_extras.prior import Prior
 from scipy.special import logsumexp
 
-from bayesgeo import inference
+from bayesgeo import gmrf, inference
 from bayesgeo.denoise.gaussian import prior_logp
 from bayesgeo.diagnostics import summarize, switch_probabilities
 from bayesgeo.errors import SpecError
 from bayesgeo.geofluid import FLUID_CONDUCTIVITY_LAWS, MELT_CONDUCTIVITY_LAWS, list_lithologies
 from bayesgeo.geofluid import field_laplace as fl
 from bayesgeo.geofluid.field_data import ATTRS, read_cells, simulate
+from bayesgeo.geofluid.field_heldout import heldout_score
 from bayesgeo.geofluid.field_model import (
     DEFAULT_PRIORS,
     FIELDS,
@@ -44,7 +46,18 @@ from bayesgeo.geofluid.field_model import (
 )
 from bayesgeo.spec import Inference, Spec, check_keys, choice, merge_priors, number
 
-__all__ = ["DEFAULT_PRIORS", "build_model", "demo_spec", "figures", "fit", "prepare", "simulate"]
+__all__ = [
+    "DEFAULT_PRIORS",
+    "build_model",
+    "demo_spec",
+    "figures",
+    "fit",
+    "has_exact_evidence",
+    "heldout_score",
+    "prepare",
+    "simulate",
+    "simulate_prior",
+]
 
 DATA_KEYS = (
     "cells",
@@ -64,6 +77,7 @@ POSITIVE = ("HalfNormal", "HalfStudentT", "HalfCauchy", "Exponential", "Gamma", 
 P_MIN = 1e-6  # options less probable than this are not fitted by NUTS
 WHITEN_MAX = 4000  # NUTS is whitened by the dense Laplace covariance up to this many latent values
 FIELD_VALUES = 1_000_000  # /posterior keeps every s-th draw so that each field holds at most this many values
+PREDICTIVE_VALUES = 100_000  # replicated data: at most 100 draws and about this many values per output
 
 
 @dataclass(frozen=True)
@@ -76,6 +90,7 @@ class Problem:
     method: str
     options: tuple[tuple[str, str], ...]  # (lithology, liquid)
     constants: dict[tuple[str, str], Constants]
+    observed: np.ndarray | None = None  # (N,) bool, flattened: cells whose data enter the fit (None: all)
 
     @property
     def n_fields(self) -> int:
@@ -214,7 +229,7 @@ def _laplace(
     problem: Problem, option: tuple[str, str]
 ) -> tuple[fl.LaplaceResult, fl.CellLikelihood, fl.FieldPrior]:
     y, sd = problem.observations()
-    lik = cell_likelihood(y, sd, problem.constants[option])
+    lik = cell_likelihood(y, sd, problem.constants[option], problem.observed)
     variant = problem.variant if problem.variant in GAUSSIAN else "gmrf"
     prior = field_prior(problem.shape, variant, problem.priors, problem.n_fields)
     hyper = [prior_logp(problem.priors[f"tau_{f}"]) for f in FIELDS[: prior.n_hyper]]
@@ -314,6 +329,7 @@ def _fit_nuts(problem: Problem, settings: Inference, fits: dict, p: np.ndarray, 
             problem.priors,
             _grid_coords(problem),
             whiten,
+            None if problem.observed is None else problem.observed.reshape(problem.shape),
         )
         tree = inference.fit(model, settings, "nuts")
         post = tree["posterior"].to_dataset()
@@ -365,10 +381,23 @@ def _prediction(fields: xr.Dataset, c: Constants) -> list[np.ndarray]:
     return [np.mean(v, axis=0) for v in predict(eta, c)]
 
 
-def fit(problem: Problem, settings: Inference) -> xr.DataTree:
-    """Fit one section; returns ``/posterior``, ``/summary``, ``/observed_data``, ``/prediction``,
-    ``/evidence`` (Laplace log evidence per option), ``/reference`` (truth, when known) and attributes."""
-    rng = np.random.default_rng(settings.seed)
+@dataclass(frozen=True)
+class Posterior:
+    """A fit of every switch option: Laplace log evidence and probability per option (NaN / 1 when one
+    option is sampled by NUTS alone), the Laplace fits, the pooled ``/posterior`` draws and ``/summary``,
+    the draws of each option's fields (``None`` for options too improbable to sample) and extra groups."""
+
+    log_evidence: np.ndarray
+    p: np.ndarray
+    fits: dict
+    draws: xr.Dataset
+    summary: xr.Dataset
+    fields: list[xr.Dataset | None]
+    extra: dict
+
+
+def posterior(problem: Problem, settings: Inference, rng: np.random.Generator) -> Posterior:
+    """Weigh the options by their Laplace evidence (when needed) and fit them by the problem's method."""
     options = problem.options
     log_ev = np.full(len(options), np.nan)
     fits = {}
@@ -378,14 +407,21 @@ def fit(problem: Problem, settings: Inference) -> xr.DataTree:
         p = np.exp(log_ev - logsumexp(log_ev))
     else:
         p = np.ones(1)
-    if problem.method == "map":
-        post, summary, fields, extra = _fit_laplace(problem, settings, fits, p, rng)
-    else:
-        post, summary, fields, extra = _fit_nuts(problem, settings, fits, p, rng)
+    method = _fit_laplace if problem.method == "map" else _fit_nuts
+    return Posterior(log_ev, p, fits, *method(problem, settings, fits, p, rng))
+
+
+def fit(problem: Problem, settings: Inference) -> xr.DataTree:
+    """Fit one section; returns ``/posterior``, ``/summary``, ``/observed_data``, ``/prediction``,
+    ``/posterior_predictive`` and (Gaussian variants) ``/prior_predictive`` (replicated data, a few draws),
+    ``/evidence`` (Laplace log evidence per option), ``/reference`` (truth, when known) and attributes."""
+    options = problem.options
+    res = posterior(problem, settings, np.random.default_rng(settings.seed))
+    p = res.p
     y, _ = problem.observations()
-    used = [k for k, f in enumerate(fields) if f is not None]
+    used = [k for k, f in enumerate(res.fields) if f is not None]
     pred = [
-        sum(p[k] * _prediction(fields[k], problem.constants[options[k]])[j] for k in used) / p[used].sum()
+        sum(p[k] * _prediction(res.fields[k], problem.constants[options[k]])[j] for k in used) / p[used].sum()
         for j in range(len(y))
     ]
     coords = _grid_coords(problem)
@@ -394,7 +430,7 @@ def fit(problem: Problem, settings: Inference) -> xr.DataTree:
     p2 = p.reshape(len(lith), len(liq))
     summary = xr.merge(
         [
-            summary,
+            res.summary,
             switch_probabilities("lithology", lith, p2.sum(1)),
             switch_probabilities("liquid", liq, p2.sum(0)),
         ]
@@ -403,8 +439,10 @@ def fit(problem: Problem, settings: Inference) -> xr.DataTree:
     observed = [
         v for v in ("vp", "vs", "conductivity", "vp_sd", "vs_sd", "log10_conductivity_sd") if v in cells
     ]
+    rng = np.random.default_rng([settings.seed, 1])  # replicated data: a stream of their own
+    n_rep = max(1, min(100, PREDICTIVE_VALUES // int(np.prod(problem.shape))))
     groups = {
-        "posterior": post,
+        "posterior": res.draws,
         "summary": summary,
         "observed_data": cells[observed + ["pressure", "temperature"]],
         "prediction": xr.Dataset(
@@ -418,18 +456,21 @@ def fit(problem: Problem, settings: Inference) -> xr.DataTree:
             },
             coords=coords,
         ),
+        "posterior_predictive": posterior_predictive(problem, res, n_rep, rng),
         "evidence": xr.Dataset(
             {
                 "log_evidence": (
                     ("lithology", "liquid"),
-                    log_ev.reshape(p2.shape),
+                    res.log_evidence.reshape(p2.shape),
                     {"long_name": "Laplace approximation of log p(data | lithology, liquid)"},
                 )
             },
             coords={"lithology": lith, "liquid": liq},
         ),
-        **extra,
+        **res.extra,
     }
+    if problem.variant in GAUSSIAN:
+        groups["prior_predictive"] = prior_predictive(problem, n_rep, rng)
     attrs = {
         "case": "geofluid.field",
         "variant": problem.variant,
@@ -437,7 +478,7 @@ def fit(problem: Problem, settings: Inference) -> xr.DataTree:
         "n_cells": int(np.prod(problem.shape)),
     }
     if problem.method == "map":
-        attrs["hyper_grid_edge_mass"] = max(r.edge_mass for r, _, _ in fits.values())
+        attrs["hyper_grid_edge_mass"] = max(r.edge_mass for r, _, _ in res.fits.values())
     truth = [f"{f}_true" for f in FIELDS[: problem.n_fields] if f"{f}_true" in cells]
     if truth:
         groups["reference"] = xr.Dataset({t.removesuffix("_true"): cells[t] for t in truth})
@@ -445,6 +486,109 @@ def fit(problem: Problem, settings: Inference) -> xr.DataTree:
     tree = xr.DataTree.from_dict(groups)
     tree.attrs.update(attrs)
     return tree
+
+
+# --- replicated data: prior and posterior predictive, prior simulation (SBC) ----------------------------
+
+
+def prior_fields(prior: fl.FieldPrior, shape: tuple[int, ...], tau: np.ndarray, rng) -> np.ndarray:
+    """One exact draw ``(F, N)`` of the logit fields from a Gaussian field prior at smoothness scales ``tau``
+    (logit units; by the DCT, level ridge included)."""
+    if prior.structure is None:
+        z = rng.standard_normal((prior.n_fields, prior.n_cells))
+        return prior.mean[:, None] + z / np.sqrt(prior.ridge)[:, None]
+    g = prior.spectrum.reshape(shape)
+    return np.stack(
+        [
+            m + gmrf.prior_draw(shape, g / t**2 + k, 1.0, rng).ravel()
+            for m, t, k in zip(prior.mean, tau, prior.ridge, strict=True)
+        ]
+    )
+
+
+def _draw_tau(problem: Problem, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` draws ``(n, F)`` of the smoothness scales from their priors (``(n, 0)`` for ``independent``)."""
+    names = [f"tau_{f}" for f in FIELDS[: problem.n_fields]] if problem.variant != "independent" else []
+    draws = [
+        pm.draw(problem.priors[k].pymc_distribution.dist(**problem.priors[k].parameters), n, random_seed=rng)
+        for k in names
+    ]
+    return np.reshape(np.transpose(draws), (n, len(names)))
+
+
+def replicate(problem: Problem, eta: np.ndarray, option: tuple[str, str], rng) -> np.ndarray:
+    """Data ``(K, N)`` (km/s; log10 S/m) from logit fields ``(F, N)``: forward model + observation noise."""
+    _, sd = problem.observations()
+    return np.stack(predict(list(eta), problem.constants[option])) + sd * rng.standard_normal(sd.shape)
+
+
+def _replicated(problem: Problem, data: np.ndarray, name: str) -> xr.Dataset:
+    """Replicated data ``(n, K, N)`` as a Dataset on ``(chain, draw, *grid)`` with units."""
+    units = {"vp": "km s-1", "vs": "km s-1", "log10_conductivity": "1"}
+    shape = (1, data.shape[0], *problem.shape)
+    return xr.Dataset(
+        {
+            k: (
+                ("chain", "draw", *problem.dims),
+                data[:, i].reshape(shape),
+                {"units": units[k], "long_name": f"{name} {k}"},
+            )
+            for i, k in enumerate(OUTPUTS[: data.shape[1]])
+        },
+        coords=_grid_coords(problem) | {"chain": [0], "draw": np.arange(data.shape[0])},
+    )
+
+
+def prior_predictive(problem: Problem, n: int, rng: np.random.Generator) -> xr.Dataset:
+    """``n`` data sets replicated from the prior (Gaussian variants): an option at random (equal odds), the
+    smoothness scales from their priors, the fields from the field prior, data by forward model + noise."""
+    prior = field_prior(problem.shape, problem.variant, problem.priors, problem.n_fields)
+    taus = _draw_tau(problem, n, rng)
+    data = []
+    for tau in taus:
+        option = problem.options[rng.integers(len(problem.options))]
+        data.append(replicate(problem, prior_fields(prior, problem.shape, tau, rng), option, rng))
+    return _replicated(problem, np.stack(data), "prior predictive")
+
+
+def posterior_predictive(problem: Problem, res: Posterior, n: int, rng: np.random.Generator) -> xr.Dataset:
+    """``n`` data sets replicated from posterior draws of the fields (options mixed by their probability)."""
+    used = [k for k, f in enumerate(res.fields) if f is not None]
+    which = rng.choice(used, size=n, p=res.p[used] / res.p[used].sum())
+    data = []
+    for k in which:
+        f = res.fields[k].stack(sample=("chain", "draw")).transpose("sample", ...)
+        v = [f[name].values[rng.integers(f.sizes["sample"])].ravel() for name in FIELDS if name in f]
+        data.append(replicate(problem, np.log(v) - np.log1p(-np.asarray(v)), problem.options[k], rng))
+    return _replicated(problem, np.stack(data), "posterior predictive")
+
+
+def simulate_prior(problem: Problem, rng: np.random.Generator) -> tuple[Problem, dict[str, float]]:
+    """A section drawn from the prior for SBC: smoothness scales from their priors, an option at random,
+    the fields from the GMRF prior and data by the forward model + noise. Truth: the ``tau_<field>``."""
+    if problem.variant not in ("gmrf", "gmrf2"):
+        raise SpecError(
+            "model.variant", f"calibration needs a smoothness scale (gmrf or gmrf2), got {problem.variant!r}"
+        )
+    prior = field_prior(problem.shape, problem.variant, problem.priors, problem.n_fields)
+    tau = _draw_tau(problem, 1, rng)[0]
+    option = problem.options[rng.integers(len(problem.options))]
+    eta = prior_fields(prior, problem.shape, tau, rng)
+    y = replicate(problem, eta, option, rng).reshape(-1, *problem.shape)
+    values = {"vp": y[0], "vs": y[1]} | ({"conductivity": 10 ** y[2]} if problem.n_fields == 3 else {})
+    values |= {f"{f}_true": sigmoid(e).reshape(problem.shape) for f, e in zip(FIELDS, eta, strict=False)}
+    cells = problem.cells.assign(
+        {
+            k: (problem.dims, v, dict(zip(("units", "long_name"), ATTRS[k], strict=True)))
+            for k, v in values.items()
+        }
+    )
+    return replace(problem, cells=cells), {f"tau_{f}": float(t) for f, t in zip(FIELDS, tau, strict=False)}
+
+
+def has_exact_evidence(problem: Problem, settings: Inference) -> bool:
+    """False: the field's log evidence is a Laplace approximation, so priors compare by held-out score."""
+    return False
 
 
 def scores(summary: xr.Dataset, truth: xr.Dataset) -> dict[str, float]:

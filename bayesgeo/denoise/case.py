@@ -27,7 +27,7 @@ from bayesgeo.heldout import Holdout, gaussian_loglik, pointwise_lpd
 from bayesgeo.priors import SMOOTHNESS
 from bayesgeo.spec import Inference, Spec, check_keys, choice, merge_priors, number
 
-from . import gaussian
+from . import gaussian, predictive
 from .sapg import mad_sigma
 
 GAUSSIAN = tuple(SMOOTHNESS)
@@ -183,6 +183,8 @@ def fit(problem: Problem, settings: Inference) -> xr.DataTree:
         k: v.assign_coords({d: coords[d] for d in ("y", "x") if d in v.dims}) for k, v in groups.items()
     }
     groups["observed_data"] = xr.Dataset({"image": (("y", "x"), problem.y)}, coords=coords)
+    if problem.variant != "ising":
+        groups["predictive_check"] = _predictive_check(problem, groups, np.random.default_rng(settings.seed))
     attrs |= {
         "case": "denoise",
         "variant": problem.variant,
@@ -343,6 +345,37 @@ def _laplace_draws(res: xr.Dataset, names: list[str], chains: int, draws: int, r
     return xr.Dataset(out, coords={"chain": np.arange(chains), "draw": np.arange(draws)})
 
 
+def _predictive_check(problem: Problem, groups: dict, rng: np.random.Generator, n: int = 20) -> xr.Dataset:
+    """Neighbour-difference check of ``n`` prior (Gaussian variants) and posterior predictive noisy images."""
+    post = groups["posterior"]
+    pick = rng.choice(post.sizes["chain"] * post.sizes["draw"], n, replace=False)
+    draw = {k: post[k].values.ravel()[pick] for k in post.data_vars}
+    if problem.noise_sigma:
+        sigma = np.full(n, problem.noise_sigma)
+    else:
+        sigma = draw["sigma"] if "sigma" in draw else np.full(n, float(groups["estimates"]["sigma"]))
+    if problem.variant in GAUSSIAN:
+        prior = SMOOTHNESS[problem.variant]
+        lam = gmrf.laplacian_eigenvalues(problem.y.shape, problem.boundary)
+        x = [
+            gmrf.draw(
+                problem.y,
+                prior.g(lam, **{k: draw[k][i] for k in prior.hyper}),
+                draw["tau"][i] ** -2,
+                sigma[i] ** -2,
+                rng,
+                problem.boundary,
+            )
+            for i in range(n)
+        ]
+        prior_y = [simulate_prior(problem, rng)[0].y for _ in range(n)]
+    else:
+        images = groups["image_draws"]["image"].values
+        x, prior_y = images[rng.choice(images.shape[0], n)], []
+    replicates = [xi + rng.normal(scale=si, size=xi.shape) for xi, si in zip(x, sigma, strict=True)]
+    return predictive.check(problem.y, prior_y, replicates, problem.units)
+
+
 def _annotate(post: xr.Dataset, units: str) -> xr.Dataset:
     names = {
         "sigma": "noise standard deviation",
@@ -367,6 +400,8 @@ def figures(tree: xr.DataTree) -> dict:
     figs = {"denoise_panels": lambda: plots.panels(tree).flat[0].figure}
     if tree["posterior"].data_vars:
         figs["denoise_hyperparameters"] = lambda: plots.hyperparameters(tree).flat[0].figure
+    if "predictive_check" in tree.children:
+        figs["denoise_predictive_check"] = lambda: plots.predictive_check(tree).flat[0].figure
     if "sapg" in tree.children:
         figs["denoise_sapg"] = lambda: plots.sapg_traces(tree).flat[0].figure
     return figs

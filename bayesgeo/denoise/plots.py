@@ -60,3 +60,43 @@ def sapg_traces(tree: xr.DataTree, axes=None):
         ax.plot(da.values if da.ndim == 1 else da.values[:, -1], color=color)
         ax.set(xlabel="SAPG iteration", title=name.removesuffix("_trace"))
     return axes
+
+
+def predictive_check(tree: xr.DataTree, axes=None):
+    """Neighbour differences of the data against prior and posterior predictive replicates (log density),
+    and the kurtosis of the replicates with the posterior predictive p-value."""
+    pc = tree["predictive_check"]
+    axes = new_axes(1, 2, size=3.6) if axes is None else np.atleast_2d(axes)
+    ax, bx = axes.flat
+    d = pc["bin"].values
+    floor = 0.5 / (pc["bin"].size * float(pc["observed_density"].sum()) * (d[1] - d[0]) * 1e4)
+
+    def curves(name, color, label):
+        for i, row in enumerate(pc[name].values):
+            ax.plot(
+                d, np.maximum(row, floor), color=color, lw=0.8, alpha=0.5, label=label if i == 0 else None
+            )
+
+    if "prior_density" in pc:
+        curves("prior_density", "0.6", "prior predictive")
+    curves("posterior_density", PALETTE[0], "posterior predictive")
+    ax.plot(d, np.maximum(pc["observed_density"].values, floor), color="black", lw=1.8, label="data")
+    units = pc["bin"].attrs.get("units", "")
+    ax.set(
+        yscale="log",
+        ylim=(floor * 3, None),
+        xlabel=f"neighbour difference [{units}]" if units else "neighbour difference",
+        ylabel="density",
+        title="neighbour differences",
+    )
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    k = pc["posterior_kurtosis"].values
+    bx.hist(k, bins=12, color=PALETTE[0], alpha=0.8, label="posterior predictive")
+    bx.axvline(float(pc["observed_kurtosis"]), color="black", lw=1.8, label="data")
+    bx.set(
+        xlabel="excess kurtosis of the differences",
+        yticks=[],
+        title=f"tails: p = {pc.attrs['p_value_kurtosis']:.2f}",
+    )
+    bx.legend(frameon=False, fontsize=8, loc="upper center")
+    return axes

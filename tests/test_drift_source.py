@@ -13,6 +13,7 @@ from bayesgeo.cli import main
 from bayesgeo.drift import release_point, simulate, uniform_flow
 from bayesgeo.drift.inverse import case, data, kernel, model
 from bayesgeo.drift.inverse.recovery import recovery_scores, recovery_table
+from bayesgeo.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "fob2021_raft_centroids.csv"
@@ -41,6 +42,25 @@ def scenario(truth=TRUTH, days=(1, 2, 3, 4, 6, 8), seed=1, sources=CANDIDATES, s
         "priors": {"diffusivity": {"dist": "LogNormal", "mu": 4.6, "sigma": 1.0}},
         "inference": {"seed": 3, "draws": 500},
     }
+
+
+def assert_pointwise_sums_to_the_model_loglik(tree, spec, n=25):
+    """The ``log_likelihood`` group sums, over every table and item, to the PyMC model's log likelihood (the
+    ``loglik`` potential with the source sampled) at the draw's source and parameters."""
+    from pymc.model.transform.conditioning import remove_value_transforms
+
+    problem = case.prepare(load_spec(spec, FAST))
+    m = remove_value_transforms(model.build_model(problem.design, problem.priors, problem.bounds, "sample"))
+    names = ["eruption_time", "u", "v", "diffusivity", "source_u"]
+    f = m.compile_fn(m["loglik"], inputs=[m[k] for k in names], point_fn=False)
+    cdf = np.cumsum(problem.weights) / problem.weights.sum()
+    mid = cdf - 0.5 * np.diff(np.r_[0.0, cdf])  # source_u at the middle of each source's interval
+    post = tree["posterior"].to_dataset().stack(sample=("chain", "draw"))
+    ll = tree["log_likelihood"].to_dataset().stack(sample=("chain", "draw"))
+    total = sum(ll[k].sum(ll[k].dims[0]) for k in ll.data_vars)
+    for i in np.linspace(0, post.sizes["sample"] - 1, n).astype(int):
+        args = [float(post[k][i]) for k in names[:-1]] + [mid[int(post["source_index"][i])]]
+        assert float(total[i]) == pytest.approx(float(f(*args)), rel=1e-9, abs=1e-6)
 
 
 # --- the kernel against the simulator and against brute-force integration
@@ -146,6 +166,8 @@ def test_nuts_agrees_with_the_exact_quadrature():
     for k in ("eruption_time", "u", "v"):
         assert abs(float(s[k]) - float(exact[k])) < 0.3 * float(exact[f"{k}_sd"]) + 1e-3, k
     assert float(s["diffusivity"]) == pytest.approx(float(exact["diffusivity"]), rel=0.15)
+    assert tree["log_likelihood"]["sightings"].dims == ("chain", "draw", "sighting")
+    assert_pointwise_sums_to_the_model_loglik(tree, spec)
 
 
 def test_simulation_tier_recovers_what_the_kernel_tier_recovers_in_a_uniform_flow(tmp_path):
@@ -158,6 +180,8 @@ def test_simulation_tier_recovers_what_the_kernel_tier_recovers_in_a_uniform_flo
     tree = fit_spec(scenario(), **FAST, **ensemble, **{f"priors.{k}": v for k, v in pinned_scale.items()})
     ens = tree["summary"]
     assert tree.attrs["ensemble_particle_steps"] > 0
+    ll = tree["log_likelihood"]["sightings"]  # tier 2: each sighting's kernel density at the draw's grid node
+    assert ll.dims == ("chain", "draw", "sighting") and np.isfinite(ll).all()
     np.testing.assert_allclose(ens["p_source"].values, kern["p_source"].values, atol=0.02)
     for k in ("eruption_time", "eruption_time_q05", "eruption_time_q95"):
         assert abs(float(ens[k]) - float(kern[k])) < 0.25 * float(kern["eruption_time_sd"]), k
@@ -188,14 +212,41 @@ def test_a_non_detection_rules_out_an_upstream_source():
 def test_strandings_enter_the_likelihood_and_samplers_agree():
     spec = scenario()
     spec["data"]["strandings"] = [{"time": "2024-06-15T00:00Z", "lon": 138.0, "lat": 24.6, "radius": 30.0}]
+    spec["data"]["non_detections"] = [{"time": "2024-06-03T00:00Z", "lon": 141.0, "lat": 26.0}]
     exact = fit_spec(spec, **FAST)
     smc = fit_spec(spec, **FAST, **{"inference.method": "smc", "inference.draws": 400})
+    for tree in (exact, smc):
+        dims = {k: v.dims for k, v in tree["log_likelihood"].data_vars.items()}
+        assert dims == {
+            "sightings": ("chain", "draw", "sighting"),
+            "strandings": ("chain", "draw", "stranding"),
+            "non_detections": ("chain", "draw", "non_detection"),
+        }
+        assert_pointwise_sums_to_the_model_loglik(tree, spec)
     assert "strandings" in exact.children and exact.attrs["importance_ess_min"] > 50
     assert smc.attrs["p_source_max_abs_error"] < 0.05
     e, s = exact["summary"], smc["summary"]
     assert (
         abs(float(e["eruption_time"]) - float(s["eruption_time"])) < 0.3 * float(e["eruption_time_sd"]) + 0.02
     )
+
+
+def test_psis_loo_ranks_the_generating_model_first():
+    """PSIS-LOO over the sightings (ArviZ on the ``log_likelihood`` group) prefers the synthetic spec's own
+    model to one that fixes Kh at the textbook 10 m2/s (truth 150 m2/s); there is no exact evidence."""
+    import arviz as az
+
+    pinned = {"priors.diffusivity": {"dist": "LogNormal", "mu": float(np.log(10.0)), "sigma": 0.05}}
+    trees = {"spec": fit_spec(SYNTHETIC, **FAST), "kh_10": fit_spec(SYNTHETIC, **FAST, **pinned)}
+    for tree in trees.values():
+        loo = az.loo(tree, pointwise=True)
+        assert np.isfinite(loo.elpd) and np.isfinite(loo.se) and loo.se > 0
+        assert loo.pareto_k.sizes["sighting"] == 8 and float(loo.pareto_k.max()) < 1.0
+    table = az.compare(trees)
+    assert list(table.index) == ["spec", "kh_10"]
+    assert -table.loc["kh_10", "elpd_diff"] > 1.5 * table.loc["kh_10", "dse"]
+    spec = load_spec(SYNTHETIC)
+    assert case.has_exact_evidence(case.prepare(spec), spec.inference) is False
 
 
 # --- command line and contract
@@ -219,8 +270,14 @@ def test_cli_fit_writes_a_conforming_result(tmp_path, check_contract):
         "drift_source_arrival.png",
         "drift_source_eruption_time.png",
         "drift_source_map.png",
+        "drift_source_posterior_predictive.png",
+        "drift_source_prior_predictive.png",
         "drift_source_probabilities.png",
     ]
+    n = tree["observed_data"].sizes["sighting"]
+    assert tree["prior_predictive"]["lon"].dims == ("sample", "particle", "time")
+    assert tree["prior_predictive"].sizes["time"] == n
+    assert tree["log_likelihood"]["sightings"].shape == (2, 1000, n)
 
 
 def _spec_file(tmp_path, rows, sources=None, extra="", after="", reference=REFERENCE) -> Path:

@@ -383,6 +383,29 @@ def _reshape(flat: dict[str, np.ndarray], chains: int) -> xr.Dataset:
     )
 
 
+def _log_likelihood(pointwise: dict[str, np.ndarray], chains: int) -> xr.Dataset:
+    """The ``log_likelihood`` group: each observation's log likelihood (nats) at each posterior draw given the
+    draw's source, on (chain, draw, item); one variable per observation table (:data:`model.TABLES`)."""
+    out = {}
+    for part, values in pointwise.items():
+        name, dim, what = model.TABLES[part]
+        n = values.shape[0] // chains
+        out[name] = xr.DataArray(
+            values[: n * chains].reshape(chains, n, -1),
+            dims=("chain", "draw", dim),
+            attrs={"long_name": what},
+        )
+    return xr.Dataset(
+        out,
+        coords={"chain": np.arange(chains), "draw": np.arange(n)},
+        attrs={
+            "description": "log p(y_i | source, parameters) at each posterior draw; the sum over every "
+            "variable and item is the log likelihood at the draw (PSIS-LOO: arviz.loo(tree, var_name="
+            "'sightings'))"
+        },
+    )
+
+
 def _sample(
     problem: Problem, settings: Inference, method: str, rng
 ) -> tuple[xr.Dataset, np.ndarray, dict, dict]:
@@ -418,10 +441,14 @@ def _sample(
         attrs |= {"ensemble_particle_steps": ens.cost["particle_steps"], "ensemble_runs": ens.cost["runs"]}
         if not windy:
             flat.pop("windage")
+        pointwise = {"sighting": flat.pop("log_likelihood")}
+        groups["log_likelihood"] = _log_likelihood(pointwise, settings.chains)
         return _reshape(flat, settings.chains), p, groups, attrs
     if method == "exact":
         p, flat, ess = model.exact_posterior(d, problem.priors, problem.bounds, n, rng)
         attrs["importance_ess_min"] = float(ess[p > 1e-3].min())
+        pointwise = model.pointwise_log_likelihood(d, flat)
+        groups["log_likelihood"] = _log_likelihood(pointwise, settings.chains)
         return _reshape(flat, settings.chains), p, groups, attrs
     try:  # the exact reference: reported alongside, and NUTS starts in its most probable mode
         p_exact, ref, _ = model.exact_posterior(d, problem.priors, problem.bounds, 1000, rng)
@@ -447,12 +474,15 @@ def _sample(
     else:
         p = np.bincount(post["source_index"].values.ravel(), minlength=len(d.sources)) / post["u"].size
         post = post.drop_vars("source_u")
+    flat["source_index"] = post["source_index"].values.ravel()
+    pointwise = model.pointwise_log_likelihood(d, flat)
+    groups["log_likelihood"] = _log_likelihood(pointwise, post.sizes["chain"])
     if p_exact is not None:
         attrs |= {
             "p_source_exact": p_exact.tolist(),
             "p_source_max_abs_error": float(np.abs(p - p_exact).max()),
         }
-    return post[[*flat, "source_index"]], p, groups, attrs
+    return post[list(flat)], p, groups, attrs
 
 
 def _annotate(post: xr.Dataset, names: list[str]) -> xr.Dataset:
@@ -479,6 +509,21 @@ def _field_of(problem: Problem):
     return lambda draw: flows.uniform_flow(draw["u"], draw["v"], bounds=problem.domain, resolution=0.5)
 
 
+def _clouds(problem: Problem, draws: dict[str, np.ndarray], days: np.ndarray, horizon: float, seed: int):
+    """Simulated clouds of each draw at ``days`` and its strandings up to ``horizon`` (:mod:`.predict`)."""
+    return predict.simulate_draws(
+        draws,
+        list(problem.sources),
+        _field_of(problem),
+        problem.land,
+        problem.obs.reference,
+        days,
+        horizon,
+        problem.predictive_particles,
+        seed,
+    )
+
+
 def _predictive(problem: Problem, post: xr.Dataset, seed: int) -> tuple[xr.Dataset, dict]:
     flat = {k: post[k].values.ravel() for k in post.data_vars}
     pick = predict.thin(flat["u"].size, problem.predictive_draws)
@@ -487,17 +532,7 @@ def _predictive(problem: Problem, post: xr.Dataset, seed: int) -> tuple[xr.Datas
     last = float(obs.sightings["day"].max())
     days = np.concatenate([obs.sightings["day"].values, last + np.asarray(problem.predict_days)])
     horizon = last + max(problem.horizon_days, *problem.predict_days)
-    pred = predict.simulate_draws(
-        draws,
-        list(problem.sources),
-        _field_of(problem),
-        problem.land,
-        obs.reference,
-        days,
-        horizon,
-        problem.predictive_particles,
-        seed,
-    )
+    pred = _clouds(problem, draws, days, horizon, seed)
     pred = pred.assign_coords(
         kind=(
             "time",
@@ -509,6 +544,33 @@ def _predictive(problem: Problem, post: xr.Dataset, seed: int) -> tuple[xr.Datas
         "horizon_day": horizon,
     }
     return pred, attrs
+
+
+def prior_draws(problem: Problem, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """``n`` draws from the priors: ``source_index`` by the prior weights and the continuous unknowns of the
+    tier, the eruption time truncated to the window ending an hour before the first sighting (days)."""
+    names = ["eruption_time", "diffusivity"]
+    names += ["u", "v"] if problem.variant == "kernel" else ["current_scale"]
+    names += ["windage"] if problem.infer_windage else []
+    out = {
+        "source_index": rng.choice(len(problem.sources), size=n, p=problem.weights / problem.weights.sum())
+    }
+    for k in names:
+        prior = problem.priors[k]
+        dist = prior.pymc_distribution.dist(**prior.parameters)
+        if k == "eruption_time":
+            dist = pm.Truncated.dist(dist, lower=problem.bounds[0], upper=problem.bounds[1] - 1.0 / 24)
+        out[k] = np.asarray(pm.draw(dist, draws=n, random_seed=rng, mode="FAST_COMPILE"), float)
+    return out
+
+
+def _prior_predictive(problem: Problem, seed: int) -> xr.Dataset:
+    """Clouds at the sighting times drifted with sources and parameters drawn from the priors."""
+    rng = np.random.default_rng([seed, 1])
+    draws = prior_draws(problem, problem.predictive_draws, rng)
+    days = problem.obs.sightings["day"].values
+    pred = _clouds(problem, draws, days, float(days.max()), int(rng.integers(2**31)))
+    return pred[["lon", "lat", "stranding_day"]]
 
 
 def fit(problem: Problem, settings: Inference) -> xr.DataTree:
@@ -526,6 +588,7 @@ def fit(problem: Problem, settings: Inference) -> xr.DataTree:
         "posterior": post,
         "summary": summary,
         "posterior_predictive": pred,
+        "prior_predictive": _prior_predictive(problem, settings.seed),
         "observed_data": problem.obs.sightings.drop_vars("sighting").assign(
             sd=("sighting", io.position_sd(problem.obs.sightings, problem.sd_m), {"units": "m"})
         ),
@@ -567,6 +630,17 @@ def fit(problem: Problem, settings: Inference) -> xr.DataTree:
     return tree
 
 
+def has_exact_evidence(problem: Problem, settings: Inference) -> bool:
+    """No: compare drift.source variants by PSIS-LOO over the sightings (``log_likelihood`` group).
+
+    The tier-1 quadrature's source evidences are accurate to its grid but are not reported as a model
+    evidence: strandings and non-detections enter it by importance sampling, the samplers and tier 2 (Monte
+    Carlo clouds) have none, and with the default wide velocity priors and eruption window it mostly measures
+    prior widths rather than how well a variant predicts the sightings.
+    """
+    return False
+
+
 # --- figures, demo, calibration ---------------------------------------------------------------------------
 
 
@@ -578,6 +652,8 @@ def figures(tree: xr.DataTree) -> dict:
         "drift_source_map": lambda: plots.source_map(tree).figure,
         "drift_source_probabilities": lambda: plots.source_probabilities(tree).figure,
         "drift_source_eruption_time": lambda: plots.eruption_time(tree).figure,
+        "drift_source_prior_predictive": lambda: plots.predictive_check(tree, "prior_predictive")[0].figure,
+        "drift_source_posterior_predictive": lambda: plots.predictive_check(tree)[0].figure,
     }
     if "arrival" in tree.children:
         figs["drift_source_arrival"] = lambda: plots.arrival_probabilities(tree).figure

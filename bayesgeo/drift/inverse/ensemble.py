@@ -104,10 +104,10 @@ def kde_loglik(
     tau: np.ndarray,
     kh_extra: np.ndarray,
 ) -> np.ndarray:
-    """Sum over sightings of the log kernel density of the clouds at the sightings.
+    """Log kernel density of the clouds at each sighting (nats).
 
     ``cloud_*`` (node, particle, sighting); ``tau`` (node, sighting) elapsed seconds; ``kh_extra`` (k,) the
-    diffusivity added by the kernel. Returns (node, k).
+    diffusivity added by the kernel. Returns (node, k, sighting).
     """
     east, north = displacement(cloud_lon, cloud_lat, obs_lon, obs_lat)
     n = cloud_lon.shape[1]
@@ -117,7 +117,7 @@ def kde_loglik(
     var = np.maximum(2.0 * kh_extra[:, None, None, None] * tau[None, :, None, :] + sd2, h2[None, :, None, :])
     r2 = (east**2 + north**2)[None]
     dens = logsumexp(-r2 / (2 * var), axis=2) - np.log(2 * np.pi * var[:, :, 0, :]) - np.log(n)
-    return dens.sum(-1).T
+    return dens.transpose(1, 0, 2)
 
 
 def log_likelihood(
@@ -126,7 +126,8 @@ def log_likelihood(
     sightings: dict,
     axes: dict[str, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sightings' log likelihood on the tensor grid ``axes`` (see :data:`AXES`), simulating as needed.
+    """Log likelihood of each sighting on the tensor grid ``axes`` (see :data:`AXES`), simulating as needed;
+    shape (*grid, sighting).
 
     Also returns the mean drift velocity (m s-1) of each ``(t0, c, alpha)`` node's raft centre (the clast
     without diffusion) from the source to the last sighting, shape (t0, c, alpha, 2) for ``u``, ``v``.
@@ -135,12 +136,12 @@ def log_likelihood(
     kh_ref = 0.5 * float(kh.min())
     days = sightings["day"]
     tau = (days[None, :] - t0[:, None]) * DAY
-    out = np.empty([a.size for a in axes.values()])
+    out = np.empty([a.size for a in axes.values()] + [days.size])
     velocity = np.empty((*out.shape[:3], 2))
     for j, c in enumerate(np.exp(axes["log_current_scale"])):
         for k, w in enumerate(axes["windage"]):
             lon, lat = clouds(ens, source, t0, days, c, w, kh_ref)
-            out[:, j, k, :] = kde_loglik(
+            out[:, j, k] = kde_loglik(
                 lon[:, :-1],
                 lat[:, :-1],
                 sightings["lon"],
@@ -152,6 +153,13 @@ def log_likelihood(
             east, north = displacement(source.lon, source.lat, lon[:, -1, -1], lat[:, -1, -1])
             velocity[:, j, k] = np.stack([east, north], -1) / tau[:, -1:]
     return out, velocity
+
+
+def _nearest(axis: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Index of the node of the evenly spaced ``axis`` nearest to each ``x``."""
+    if axis.size == 1:
+        return np.zeros(np.shape(x), int)
+    return np.clip(np.rint((x - axis[0]) / (axis[1] - axis[0])), 0, axis.size - 1).astype(int)
 
 
 def _interpolate(axes: dict[str, np.ndarray], table: np.ndarray, points: dict[str, np.ndarray]) -> np.ndarray:
@@ -191,31 +199,32 @@ def posterior(
         "diffusivity": quadrature.prior_logp(priors["diffusivity"], 0.0),
     }
 
-    velocity = {}
+    velocity, pointwise = {}, {}  # per source: the tables of its latest grid
 
     def log_post(src: int):
         def f(pts: dict[str, np.ndarray]) -> np.ndarray:
             axes = {k: np.unique(pts[k]) for k in AXES}
-            ll, velocity[src] = log_likelihood(ens, sources[src], sightings, axes)
+            pointwise[src], velocity[src] = log_likelihood(ens, sources[src], sightings, axes)
             prior = logp["eruption_time"](pts["eruption_time"]) + logp["windage"](pts["windage"])
             for k in ("current_scale", "diffusivity"):  # on log axes: density of the log
                 prior = prior + logp[k](np.exp(pts[f"log_{k}"])) + pts[f"log_{k}"]
-            return ll.ravel() + prior
+            return pointwise[src].sum(-1).ravel() + prior
 
         return f
 
     grids = [quadrature.tabulate(log_post(s), box, shape) for s in range(len(sources))]
-    tables = dict(velocity)
     z = np.array([g.log_evidence for g in grids]) + log_weights
     live = np.exp(z - logsumexp(z)) > 1e-6
     for s in np.flatnonzero(live):
         grids[s] = quadrature.refine(log_post(s), box, shape, passes - 1, grid=grids[s])
-        tables[s] = velocity[s]
 
     def complete(src: int, draws: dict) -> dict:
+        """Velocities of the raft centre (interpolated) and each sighting's log likelihood at the draw's
+        node (the quadrature's density is constant on each node's cell)."""
         axes = {k: v for k, v in grids[src].axes.items() if k != "log_diffusivity"}
-        uv = _interpolate(axes, tables[src], draws)
-        return {**draws, "u": uv[:, 0], "v": uv[:, 1]}
+        uv = _interpolate(axes, velocity[src], draws)
+        node = tuple(_nearest(a, draws[k]) for k, a in grids[src].axes.items())
+        return {**draws, "u": uv[:, 0], "v": uv[:, 1], "log_likelihood": pointwise[src][node]}
 
     p, draws, _ = quadrature.combine(grids, log_weights, n, rng, complete=complete)
     for k in ("current_scale", "diffusivity"):

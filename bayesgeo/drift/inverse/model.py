@@ -100,10 +100,17 @@ def design(
     )
 
 
-def log_terms(
-    d: Design, t0, u, v, kh, ops=kernel.NP, parts: tuple[str, ...] = ("sighting", "stranding", "absent")
-):
-    """Log likelihood of the data given each source, shape (..., source).
+#: Observation tables of the likelihood: Design field -> (result name, dim, what each item's term is)
+TABLES = {
+    "sighting": ("sightings", "sighting", "log density of the sighting's position (per m2, east/north)"),
+    "stranding": ("strandings", "stranding", "log density of the first-stranding report's time (per day)"),
+    "absent": ("non_detections", "non_detection", "log probability of the non-detection"),
+}
+
+
+def item_log_terms(d: Design, t0, u, v, kh, ops=kernel.NP, parts: tuple[str, ...] = tuple(TABLES)) -> dict:
+    """Log likelihood of each observation given each source (nats), ``{part: (..., source, item)}`` for the
+    ``parts`` (keys of :data:`TABLES`) whose tables have rows.
 
     Parameters are PyTensor scalars (``ops = kernel.PT``) or NumPy arrays of draws of shape (n,).
     """
@@ -111,28 +118,41 @@ def log_terms(
     def lead(x, k):  # append k axes to a vector of draws so it broadcasts against (source, item, ...)
         return x if ops is kernel.PT else np.asarray(x, float)[(...,) + (None,) * k]
 
-    total = 0.0
+    out = {}
     if "sighting" in parts:
         s = d.sighting
         tau = (s["day"] - lead(t0, 2)) * DAY
-        total = total + kernel.sighting_loglik(
+        out["sighting"] = kernel.sighting_loglik(
             s["east"], s["north"], s["sd2"], tau, lead(u, 2), lead(v, 2), lead(kh, 2), ops
-        ).sum(-1)
+        )
     if "absent" in parts and d.absent["day"].size:
         a = d.absent
         tau = (a["day"] - lead(t0, 2)) * DAY
         frac = kernel.arrival_fraction(
             a["east"], a["north"], a["radius"], tau, lead(u, 2), lead(v, 2), lead(kh, 2), ops
         )
-        total = total + kernel.non_detection_loglik(frac, d.n_effective, ops).sum(-1)
+        out["absent"] = kernel.non_detection_loglik(frac, d.n_effective, ops)
     if "stranding" in parts and d.stranding["day"].size:
         r = d.stranding
         tau = (r["day"][:, None] - d.delays[None, :] - lead(t0, 3)) * DAY
         frac = kernel.arrival_fraction(
             r["east"], r["north"], r["radius"], tau, lead(u, 3), lead(v, 3), lead(kh, 3), ops
         )
-        total = total + kernel.first_report_loglik(frac, d.delay_density, d.n_effective, ops).sum(-1)
-    return total
+        out["stranding"] = kernel.first_report_loglik(frac, d.delay_density, d.n_effective, ops)
+    return out
+
+
+def log_terms(d: Design, t0, u, v, kh, ops=kernel.NP, parts: tuple[str, ...] = tuple(TABLES)):
+    """Log likelihood of the data given each source, shape (..., source) (see :func:`item_log_terms`)."""
+    return sum((t.sum(-1) for t in item_log_terms(d, t0, u, v, kh, ops, parts).values()), 0.0)
+
+
+def pointwise_log_likelihood(d: Design, draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Log likelihood of each observation given each draw's source and parameters (nats), ``{part: (n,
+    item)}``: summed over parts and items, ``log p(data | theta, source)`` at the draw."""
+    terms = item_log_terms(d, draws["eruption_time"], draws["u"], draws["v"], draws["diffusivity"])
+    index = np.asarray(draws["source_index"], int)[:, None, None]
+    return {k: np.take_along_axis(t, index, axis=1)[:, 0] for k, t in terms.items()}
 
 
 def eruption_time_variable(prior: Prior, lower: float, upper: float):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 
-from bayesgeo.drift.inverse.data import from_days
+from bayesgeo.drift.inverse.data import from_days, offset
 from bayesgeo.drift.landmask import land_mask
 from bayesgeo.drift.plots import plot_coastline
 from bayesgeo.plots import PALETTE
@@ -154,3 +155,94 @@ def arrival_probabilities(tree: xr.DataTree, ax: Axes | None = None) -> Axes:
     horizon = str(from_days([float(tree.attrs["horizon_day"])], ref)[0])[:10]
     ax.set(xlim=(0, 1.25), xlabel=f"probability that pumice arrives by {horizon}")
     return ax
+
+
+def _observation_draws(pred: xr.Dataset, sd_m: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted observations (lon, lat) at the sighting times: clasts still afloat plus each sighting's
+    position error (``sd_m``, m); shape (draw x particle, sighting), NaN for stranded clasts."""
+    stranded = pred["stranding_day"].values[..., None] <= pred["day"].values
+    lon = np.where(stranded, np.nan, pred["lon"].values).reshape(-1, pred.sizes["time"])
+    lat = np.where(stranded, np.nan, pred["lat"].values).reshape(-1, pred.sizes["time"])
+    east, north = np.random.default_rng(seed).normal(scale=sd_m, size=(2, *lon.shape))
+    return offset(lon, lat, east, north)
+
+
+def _band(ax: Axes, t, values: np.ndarray, color: str) -> None:
+    """50 % and 90 % intervals over draws (axis 0) against time."""
+    lo90, lo50, hi50, hi90 = np.nanquantile(values, [0.05, 0.25, 0.75, 0.95], axis=0)
+    ax.fill_between(t, lo90, hi90, color=color, alpha=0.25, lw=0, label="90 % interval")
+    ax.fill_between(t, lo50, hi50, color=color, alpha=0.5, lw=0, label="50 % interval")
+
+
+#: group -> (title, palette index, quantiles of the predicted positions the map shows)
+_PREDICTIVE = {
+    "prior_predictive": ("prior predictive", 1, (0.02, 0.98)),
+    "posterior_predictive": ("posterior predictive", 0, (0.0, 1.0)),
+}
+
+
+def predictive_check(
+    tree: xr.DataTree, group: str = "posterior_predictive", axes: np.ndarray | None = None
+) -> np.ndarray:
+    """Observed sightings against the prior or posterior predictive (``group``) of the observations
+    (simulated clasts afloat plus each sighting's position error): a map of the predicted positions at the
+    sighting times, and longitude and latitude against time with 50 % and 90 % intervals. Returns the axes
+    (map, lon, lat)."""
+    title, color, quantiles = _PREDICTIVE[group]
+    color = PALETTE[color]
+    if axes is None:
+        fig = plt.figure(figsize=(12.0, 5.6), layout="constrained")
+        grid = fig.add_gridspec(2, 2, width_ratios=(1.0, 1.15))
+        axes = np.array(
+            [fig.add_subplot(grid[:, 0]), fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, 1])]
+        )
+        axes[2].sharex(axes[1])
+    ax_map, ax_lon, ax_lat = axes
+    obs = tree["observed_data"].to_dataset()
+    pred = tree[group].to_dataset()
+    if "kind" in pred.coords:
+        pred = pred.isel(time=np.flatnonzero(pred["kind"].values == "sighting"))
+    lon, lat = _observation_draws(pred, obs["sd"].values)
+    lon_obs, lat_obs, t = obs["lon"].values, obs["lat"].values, obs["time"].values
+    dom = tree.attrs["domain"]
+    qx, qy = np.nanquantile(lon, quantiles), np.nanquantile(lat, quantiles)
+    x0 = max(min(qx[0], lon_obs.min()) - 0.5, dom[0])
+    x1 = min(max(qx[1], lon_obs.max()) + 0.5, dom[1])
+    y0 = max(min(qy[0], lat_obs.min()) - 0.5, dom[2])
+    y1 = min(max(qy[1], lat_obs.max()) + 0.5, dom[3])
+    plot_coastline(land_mask(x0, x1, y0, y1), ax_map, max_points=800)
+    ax_map.plot(lon.ravel(), lat.ravel(), ".", ms=1.2, alpha=0.25, color=color, rasterized=True)
+    ax_map.plot([], [], ".", ms=8, color=color, label=f"{title} (clasts + position error)")
+    src = tree["sources"].to_dataset()
+    ax_map.scatter(
+        src.lon, src.lat, s=45, marker="^", facecolor="0.6", edgecolor="k", zorder=4, label="candidate"
+    )
+    ax_map.plot(lon_obs, lat_obs, "-", color="k", lw=0.6, zorder=5)
+    ax_map.scatter(
+        lon_obs, lat_obs, s=16, color="k", edgecolor="w", linewidths=0.5, zorder=6, label="sightings"
+    )
+    ax_map.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="longitude (°E)", ylabel="latitude (°N)")
+    ax_map.set_aspect(1.0 / np.cos(np.deg2rad(0.5 * (y0 + y1))))
+    ax_map.legend(fontsize=7, loc="best")
+    ax_map.set_title(f"{title}: positions at the sighting times", fontsize=10)
+    panels = (
+        (ax_lon, lon, lon_obs, "longitude (°E)", dom[:2]),
+        (ax_lat, lat, lat_obs, "latitude (°N)", dom[2:]),
+    )
+    for ax, values, y, name, edges in panels:
+        _band(ax, t, values, color)
+        ax.plot(t, y, "o", ms=4, color="k", mec="w", mew=0.5, label="sightings", zorder=3)
+        lo, hi = np.nanquantile(values, [0.05, 0.95], axis=0)
+        for e in edges:  # clasts stop where they leave the simulated domain
+            if np.any(np.isclose([lo.min(), hi.max()], e, atol=0.05)):
+                ax.axhline(e, color="0.4", ls=":", lw=1, label="domain edge")
+        inside = int(np.sum((lo <= y) & (y <= hi)))
+        ax.set_ylabel(name)
+        ax.set_title(
+            f"{name.split()[0]}: {inside} of {y.size} sightings inside the 90 % interval", fontsize=9
+        )
+        ax.legend(fontsize=7, loc="best")
+    ax_lon.tick_params(labelbottom=False)
+    ax_lat.set_xlabel("sighting time (UTC)")
+    ax_lat.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax_lat.xaxis.get_major_locator()))
+    return axes

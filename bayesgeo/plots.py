@@ -75,11 +75,13 @@ def plot_compare(table, ax=None):
     else:
         ax.plot(x, y, "o", color=PALETTE[0])
         for xi, yi, p in zip(x, y, table["probability"], strict=True):
-            ax.annotate(f"p = {p:.2g}", (xi, yi), xytext=(0, 7), textcoords="offset points", ha="center")
+            text = f"p = {p:.3f}" if p >= 5e-4 else "p < 0.001"
+            ax.annotate(text, (xi, yi), xytext=(0, 7), textcoords="offset points", ha="center")
         ax.margins(x=0.12)
     ax.set_yticks(y, table.index)
     ax.set_ylim(y.min() - 0.6, y.max() + 0.6)
     ax.ticklabel_format(axis="x", useOffset=False, style="plain")
+    ax.xaxis.set_major_locator(plt.MaxNLocator(5))  # room for long labels such as -1256000
     ax.set_xlabel(f"{'elpd' if score == 'elpd' else 'log evidence'} (nats; higher is better)")
     title = SCORE_TITLES.get(table.attrs.get("score"), "model comparison")
     if "n_high_k" in table and table["n_high_k"].sum():

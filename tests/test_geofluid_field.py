@@ -1,6 +1,7 @@
 """geofluid.field: exact Laplace algebra against dense linear algebra, the MRF beating the per-cell baseline,
 the spec/CLI boundary (bad input -> exit 2, one line) and a conforming result file."""
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,9 +9,13 @@ from conftest import run_cli
 
 import bayesgeo
 from bayesgeo import gmrf
+from bayesgeo.geofluid import field, field_plots
 from bayesgeo.geofluid import field_laplace as fl
+from bayesgeo.geofluid.field import prior_fields
 from bayesgeo.geofluid.field_data import simulate
+from bayesgeo.geofluid.field_model import DEFAULT_PRIORS, field_prior
 from bayesgeo.priors import SMOOTHNESS
+from bayesgeo.spec import load_spec
 
 SPEC = (
     '[model]\ncase = "geofluid.field"\nvariant = "gmrf"\n[data]\ncells = "cells.nc"\n'
@@ -132,6 +137,47 @@ def test_liquid_switch_prefers_the_generating_liquid():
     assert float(p.sel(liquid="melt")) > 0.5
 
 
+def test_prior_draws_have_the_prior_covariance():
+    shape, tau = (4, 5), np.array([0.4, 1.3])
+    prior = field_prior(shape, "gmrf", DEFAULT_PRIORS, 2)
+    rng = np.random.default_rng(7)
+    draws = np.stack([prior_fields(prior, shape, tau, rng) for _ in range(20_000)])
+    cov = np.linalg.inv(prior.precision(tau).toarray())
+    np.testing.assert_allclose(
+        draws.mean(0).ravel(), np.repeat(prior.mean, 20), atol=4 * 2.0 / np.sqrt(20_000)
+    )
+    emp = np.cov(draws.reshape(draws.shape[0], -1), rowvar=False)
+    np.testing.assert_allclose(emp, cov, atol=0.05 * np.abs(cov).max())  # s.e. ~1.4 % of the scale
+
+
+def test_simulate_prior_gives_a_section_with_the_truth():
+    spec = load_spec(
+        {
+            "model": {"case": "geofluid.field"},
+            "data": {"cells": "builtin:ne_japan_small"},
+            "switches": {"liquid": "melt"},
+        },
+        {},
+    )
+    problem = field.prepare(spec)
+    new, truth = field.simulate_prior(problem, np.random.default_rng(3))
+    assert set(truth) == {"tau_porosity", "tau_aspect_ratio"} and min(truth.values()) > 0
+    assert np.all(np.isfinite(new.cells["vp"])) and not np.allclose(new.cells["vp"], problem.cells["vp"])
+    assert new.cells["porosity_true"].attrs["units"] == "1"
+
+
+def test_prior_and_posterior_predictive_figure(section_fits):
+    tree = section_fits["gmrf"]
+    for group in ("prior_predictive", "posterior_predictive"):
+        ds = tree[group].to_dataset()
+        assert ds["vp"].dims == ("chain", "draw", "z", "x") and ds["vs"].attrs["units"] == "km s-1"
+        assert np.all(np.isfinite(ds["vp"]))
+    axes = field_plots.prior_predictive(tree)
+    assert axes.shape == (1, 3) and "km/s" in axes[0, 0].get_xlabel() and "km/s" in axes[0, 1].get_xlabel()
+    assert "field_prior_predictive" in field.figures(tree)
+    plt.close(axes[0, 0].figure)
+
+
 @pytest.fixture
 def cells_dir(tmp_path):
     simulate((8, 10), seed=5).to_netcdf(tmp_path / "cells.nc")
@@ -147,6 +193,7 @@ def test_cli_fit_writes_a_conforming_result(cells_dir, check_contract):
     assert sorted(p.name for p in out.glob("*.png")) == [
         "field_data_fit.png",
         "field_maps.png",
+        "field_prior_predictive.png",
         "field_smoothness.png",
     ]
 

@@ -613,6 +613,8 @@ def figures(tree: xr.DataTree) -> dict:
     }
     if any(v.startswith("tau_") for v in tree["posterior"].data_vars):
         out["field_smoothness"] = lambda: plots.smoothness(tree).flat[0].figure
+    if "prior_predictive" in tree.children:
+        out["field_prior_predictive"] = lambda: plots.prior_predictive(tree).flat[0].figure
     return out
 
 

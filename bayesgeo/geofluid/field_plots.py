@@ -145,3 +145,60 @@ def comparison(
         ax.set_ylabel(f"posterior mean {label}")
         ax.legend(frameon=False, fontsize=8, markerscale=3)
     return axes
+
+
+PREDICTIVE_UNITS = {
+    "vp": "Vp [km/s]",
+    "vs": "Vs [km/s]",
+    "log10_conductivity": "log10 conductivity [log10 S/m]",
+}
+
+
+def _observed(tree: xr.DataTree) -> dict[str, np.ndarray]:
+    obs = tree["observed_data"].to_dataset()
+    out = {k: np.ravel(obs[k]) for k in ("vp", "vs")}
+    if "conductivity" in obs:
+        out["log10_conductivity"] = np.ravel(np.log10(obs["conductivity"]))
+    return out
+
+
+def prior_predictive(tree: xr.DataTree, axes=None, n_lines: int = 20):
+    """Observed data against data replicated from the prior and from the posterior (``/prior_predictive``,
+    ``/posterior_predictive``): the cells in the Vp-Vs plane (km/s), then the distribution of each output
+    over the cells as empirical CDFs, one thin line per replicated data set (up to ``n_lines``).
+
+    The prior predictive should cover the data without being much wider than physics allows; the posterior
+    predictive should match them.
+    """
+    obs = _observed(tree)
+    reps = {
+        "prior predictive": tree["prior_predictive"].to_dataset(),
+        "posterior predictive": tree["posterior_predictive"].to_dataset(),
+    }
+    colors = {"prior predictive": PALETTE[5], "posterior predictive": PALETTE[1], "observed": PALETTE[7]}
+    names = list(reps["prior predictive"].data_vars)
+    axes = new_axes(1, len(names) + 1, size=3.4) if axes is None else np.atleast_2d(axes)
+    ax = axes.flat[0]
+    for label, ds in reps.items():
+        ax.plot(
+            np.ravel(ds["vp"]), np.ravel(ds["vs"]), ".", ms=1, alpha=0.3, color=colors[label], label=label
+        )
+    ax.plot(obs["vp"], obs["vs"], ".", ms=2, color=colors["observed"], label="observed")
+    ax.set(xlabel=PREDICTIVE_UNITS["vp"], ylabel=PREDICTIVE_UNITS["vs"], title="cells in the Vp-Vs plane")
+    ax.legend(frameon=False, fontsize=8, markerscale=6, loc="upper left")
+    for ax, name in zip(axes.flat[1:], names, strict=False):
+        for label, ds in reps.items():
+            draws = ds[name].stack(sample=("chain", "draw")).transpose("sample", ...).values
+            for k, values in enumerate(draws[:n_lines]):
+                _ecdf(ax, values, color=colors[label], lw=0.6, alpha=0.5, label=None if k else label)
+        _ecdf(ax, obs[name], color=colors["observed"], lw=1.8, label="observed")
+        ax.set(
+            xlabel=PREDICTIVE_UNITS[name], ylabel="fraction of cells below", title=f"{name} over the cells"
+        )
+        ax.legend(frameon=False, fontsize=7, loc="upper left")
+    return axes
+
+
+def _ecdf(ax, values: np.ndarray, **kw):
+    x = np.sort(np.ravel(values))
+    ax.step(x, np.arange(1, x.size + 1) / x.size, where="post", **kw)

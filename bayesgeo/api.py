@@ -201,7 +201,9 @@ def _loo_table(names: list[str], trees: list[xr.DataTree], times: list[float]) -
     except ValueError as exc:
         raise SpecError("compare", str(exc)) from None
     good_k = min(s.attrs["good_k"] for s in scores)
-    high = ", ".join(f"{k} points of {n}" for n, k in zip(names, extra["n_high_k"], strict=True) if k)
+    n_obs = scores[0].sizes["observation"]
+    counts = zip(names, extra["n_high_k"], strict=True)
+    high = ", ".join(f"{k} of {n_obs} points in {n}" for n, k in counts if k)
     reliability = (
         f"WARNING: Pareto k > {good_k:.2f} at {high}: there the estimate is unreliable (the datum moves its "
         "posterior too much; use --score heldout if the case has it, or more draws)"
@@ -210,7 +212,7 @@ def _loo_table(names: list[str], trees: list[xr.DataTree], times: list[float]) -
     )
     table.attrs["method"] = (
         "PSIS-LOO (arviz.loo: Pareto-smoothed importance sampling of each full-data fit's posterior draws) "
-        f"over {scores[0].sizes['observation']} observations: elpd = sum of log p(y_i | y_-i) (nats), "
+        f"over {n_obs} observations: elpd = sum of log p(y_i | y_-i) (nats), "
         f"se = sqrt(n var) over points, delta_se from the paired pointwise differences; {reliability}"
     )
     return table

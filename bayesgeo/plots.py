@@ -84,7 +84,8 @@ def plot_compare(table, ax=None):
     ax.xaxis.set_major_locator(plt.MaxNLocator(5))  # room for long labels such as -1256000
     ax.set_xlabel(f"{'elpd' if score == 'elpd' else 'log evidence'} (nats; higher is better)")
     title = SCORE_TITLES.get(table.attrs.get("score"), "model comparison")
-    if "n_high_k" in table and table["n_high_k"].sum():
-        title += f" ({int(table['n_high_k'].sum())} points with high Pareto k: unreliable)"
+    high = int(table["n_high_k"].sum()) if "n_high_k" in table else 0
+    if high:
+        title += f" ({high} point{'s' if high > 1 else ''} with high Pareto k: unreliable)"
     ax.set_title(title, fontsize=10)
     return ax

@@ -119,6 +119,9 @@ def test_auto_falls_back_to_loo_and_warns_about_high_k(normal_case):
     table = compare([normal_case], **{"data.y": y.tolist(), "inference.draws": 200})
     assert table.attrs["score"] == "loo"
     assert table["n_high_k"].iloc[0] >= 1 and "WARNING: Pareto k >" in table.attrs["method"]
+    ax = plot_compare(table)
+    assert "high Pareto k" in ax.get_title()
+    plt.close(ax.figure)
 
 
 def test_loo_needs_a_pointwise_log_likelihood(normal_case):

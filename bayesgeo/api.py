@@ -104,7 +104,7 @@ def compare(
         return table
     missing = sorted({s.case for c, s in zip(cases, loaded, strict=True) if not hasattr(c, "heldout_score")})
     if missing:
-        raise SpecError("compare", f"case {', '.join(missing)} has no held-out score; compare by evidence")
+        raise SpecError("compare", f"case {', '.join(missing)} has no held-out score; try --score loo")
     scores = [
         c.heldout_score(p, s.inference, holdout) for c, p, s in zip(cases, problems, loaded, strict=True)
     ]

@@ -58,15 +58,18 @@ def uniformity(ranks: xr.Dataset, bins: int = 10) -> xr.Dataset:
 
 
 def plot_ranks(ranks: xr.Dataset, bins: int = 10, axes=None):
-    """Rank histograms with the 99 % band of a uniform histogram."""
+    """Rank histograms with the 99 % band of a uniform histogram (dashed) and the chi-square p-value."""
     from bayesgeo.plots import PALETTE, new_axes
 
     names = list(ranks.data_vars)
     axes = new_axes(1, len(names), size=3.0) if axes is None else np.atleast_2d(axes)
     n = ranks.sizes["replication"]
     lo, hi = stats.binom.ppf([0.005, 0.995], n, 1 / bins)
+    p_values = uniformity(ranks, bins).sel(stat="p_value")
     for ax, name in zip(axes.flat, names, strict=False):
         ax.axhspan(lo, hi, color="0.85")
         ax.hist(ranks[name].values, bins=bins, range=(0, ranks.attrs["n_ranks"] + 1), color=PALETTE[0])
-        ax.set(title=name, xlabel="rank", yticks=[])
+        for level in (lo, hi):
+            ax.axhline(level, color="0.2", lw=1.0, ls="--", zorder=3)
+        ax.set(title=f"{name}  (chi2 p = {float(p_values[name]):.2f})", xlabel="rank", yticks=[])
     return axes

@@ -9,6 +9,10 @@ Inference (``inference.method``): ``map`` (= ``auto`` for Gaussian variants) is 
 :mod:`.field_laplace` (latent mode by sparse Newton, hyperparameters integrated on a grid); ``nuts`` samples
 the PyMC model of :func:`.field_model.build_model` with nutpie (= ``auto`` for ``tv``). Switch options are
 always weighed by the Laplace evidence of the Gaussian variant, then fitted by the chosen method.
+
+Comparing priors: the Laplace evidence is approximate (:func:`has_exact_evidence` is false), so
+``bayesgeo compare`` scores held-out cells (:func:`.field_heldout.heldout_score`). :func:`simulate_prior`
+draws sections from the prior for simulation-based calibration of the smoothness scales.
 """
 
 from __future__ import annotations

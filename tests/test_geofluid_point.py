@@ -41,6 +41,21 @@ def test_marginalized_probabilities_match_the_quadrature(naruko_exact):
     assert float(err.max()) < 0.01  # importance-weighted per-combination porosity vs quadrature
 
 
+def test_marginalized_nuts_matches_the_quadrature_after_importance_correction(naruko_exact):
+    """Multi-start NUTS corrected by Pareto-smoothed importance weights: within 0.02 of the quadrature."""
+    tree = bayesgeo.fit_spec(
+        NARUKO, **{"inference.method": "nuts", "inference.seed": 0, "inference.quick": True}
+    )
+    m, a = tree["models"], tree.attrs
+    assert a["inference_method"] == "nuts" and a["handling"] == "marginalize"
+    np.testing.assert_allclose(m["probability"], m["probability_exact"], atol=0.02)
+    assert a["importance_pareto_k"] < 0.7 and a["importance_reliable"] == 1
+    assert a["importance_ess"] > 500 and a["nuts_chains"] >= 2 and np.isfinite(a["nuts_rhat_max"])
+    assert tree["posterior"].sizes["chain"] == 2 and "sample_stats" not in tree.children
+    ref = naruko_exact["summary"]
+    assert abs(float(tree["summary"]["porosity"]) - float(ref["porosity"])) < 0.25 * float(ref["porosity_sd"])
+
+
 def test_quadrature_is_converged_and_its_draws_follow_it(naruko_exact):
     p = case.prepare(
         load_spec(NARUKO, {"switches.lithology": ["granite", "gabbro", "amphibolite", "dunite"]})

@@ -22,6 +22,7 @@ import difflib
 from dataclasses import dataclass, replace
 from functools import partial
 
+import arviz as az
 import numpy as np
 import pymc as pm
 import xarray as xr
@@ -31,7 +32,7 @@ from scipy.special import logsumexp
 from bayesgeo import inference
 from bayesgeo.diagnostics import summarize, switch_probabilities
 from bayesgeo.errors import SpecError
-from bayesgeo.geofluid import exact
+from bayesgeo.geofluid import exact, multistart
 from bayesgeo.geofluid.conductivity import CONDUCTIVITY_SCHEMES
 from bayesgeo.geofluid.liquids import (
     BRINE_LAWS,
@@ -52,6 +53,7 @@ from bayesgeo.geofluid.model import (
     simulate,
 )
 from bayesgeo.geofluid.solid import list_lithologies, solid_properties
+from bayesgeo.importance import K_MAX
 from bayesgeo.spec import Inference, Spec, check_keys, choice, merge_priors, number
 from bayesgeo.switches import conditional_log_probabilities, weighted_summary
 
@@ -325,20 +327,10 @@ def fit(problem: Problem, settings: Inference) -> xr.DataTree:
             problem.liquid_weights,
             problem.handling,
         )
-        tree = inference.fit(model, settings, method)
-        post = tree["posterior"].to_dataset().drop_vars(["lithology_u", "liquid_u"], errors="ignore")
-        groups["sample_stats"] = tree["sample_stats"].to_dataset()
-        if method == "smc":
-            attrs["log_evidence_smc"] = _smc_log_evidence(groups["sample_stats"])
-        log_cond = _conditional(problem, post)
-        flat = log_cond.reshape(-1, *log_cond.shape[2:])
-        if problem.handling == "marginalize":
-            probs = np.exp(flat).mean(0)
-            post = _recover_indices(post, log_cond, rng)
+        if method == "nuts":
+            post, probs, by_model, attrs = _fit_multistart(problem, model, settings, rng)
         else:
-            probs = _visit_frequencies(post, problem.log_weights.shape)
-            models |= _indicator_diagnostics(post, problem.log_weights.shape)
-        by_model = {name: weighted_summary(post[name].values.ravel(), flat) for name in REPORTED}
+            post, probs, by_model, groups, attrs, models = _fit_smc(problem, model, settings, rng)
         models["importance_ess"] = by_model["porosity"]["ess"]
     post = _annotate(post, problem.rock)
     coords = {"lithology": problem.rock.lithologies, "liquid": problem.rock.liquids}
@@ -366,6 +358,82 @@ def fit(problem: Problem, settings: Inference) -> xr.DataTree:
         **problem.conditions,
     )
     return out
+
+
+def _fit_smc(problem: Problem, model, settings: Inference, rng) -> tuple:
+    """SMC on the marginalized model (Rao-Blackwellised probabilities) or on the sampled switch (visits)."""
+    tree = inference.fit(model, settings, "smc")
+    post = tree["posterior"].to_dataset().drop_vars(["lithology_u", "liquid_u"], errors="ignore")
+    groups = {"sample_stats": tree["sample_stats"].to_dataset()}
+    attrs = {"log_evidence_smc": _smc_log_evidence(groups["sample_stats"])}
+    log_cond = _conditional(problem, post)
+    flat = log_cond.reshape(-1, *log_cond.shape[2:])
+    models = {}
+    if problem.handling == "marginalize":
+        probs = np.exp(flat).mean(0)
+        post = _recover_indices(post, log_cond, rng)
+    else:
+        probs = _visit_frequencies(post, problem.log_weights.shape)
+        models = _indicator_diagnostics(post, problem.log_weights.shape)
+    by_model = {name: weighted_summary(post[name].values.ravel(), flat) for name in REPORTED}
+    return post, probs, by_model, groups, attrs, models
+
+
+#: Most chains the marginalized NUTS route starts (one per distinct combination mode), importance draws.
+MAX_STARTS = 12
+IMPORTANCE_DRAWS = 10_000
+
+
+def _fit_multistart(problem: Problem, model, settings: Inference, rng) -> tuple:
+    """Marginalized NUTS: chains from the combination modes, importance-corrected (:mod:`.multistart`).
+
+    Returns the importance-resampled posterior (``settings.chains`` pseudo-chains), the combination
+    probabilities, per-combination summaries and attributes with the diagnostics of both stages.
+    """
+    target = multistart.Target(problem.rock, problem.obs, problem.priors, problem.log_weights)
+    starts = multistart.chain_starts(target, max(settings.chains, MAX_STARTS), rng)
+    tree = inference.fit(
+        model, settings, "nuts", starts=[dict(zip(multistart.NAMES, x, strict=True)) for x in starts]
+    )
+    nuts = tree["posterior"].to_dataset()
+    names = list(multistart.NAMES)
+    chains = [np.stack([nuts[n].values[c] for n in names], -1) for c in range(nuts.sizes["chain"])]
+    est = multistart.importance(target, chains, rng, IMPORTANCE_DRAWS)
+    draws = nuts.sizes["draw"]
+    pick = est.resample(settings.chains * draws, rng).reshape(settings.chains, draws)
+    values = {n: est.x[pick, k] for k, n in enumerate(names)}
+    post = _draws_dataset(values | _natural(values))
+    post = _recover_indices(post, est.log_conditional[pick], rng)
+    log_w = np.log(np.maximum(est.weights, 1e-300))[:, None, None] + est.log_conditional
+    flat = _natural(dict(zip(names, est.x.T, strict=True)))
+    by_model = {name: weighted_summary(flat[name], log_w) for name in REPORTED}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rhat = max(float(v) for v in az.rhat(nuts[names]).values())
+    attrs = {
+        "nuts_chains": len(starts),
+        "nuts_rhat_max": rhat,
+        "nuts_divergences": int(tree["sample_stats"]["diverging"].sum()),
+        "importance_draws": IMPORTANCE_DRAWS,
+        "importance_pareto_k": est.pareto_k,
+        "importance_ess": est.ess,
+        "importance_reliable": int(est.pareto_k <= K_MAX),
+    }
+    return post, est.probabilities, by_model, attrs
+
+
+def _natural(values: dict) -> dict:
+    """Reported parameters (porosity, aspect ratios) from the sampled ones (porosity, log10 ratios)."""
+    return {
+        name: values[s] if name == "porosity" else 10.0 ** values[s] for name, (s, _, _) in PARAMETERS.items()
+    }
+
+
+def _draws_dataset(values: dict) -> xr.Dataset:
+    chains, draws = next(iter(values.values())).shape
+    return xr.Dataset(
+        {k: (("chain", "draw"), v) for k, v in values.items()},
+        coords={"chain": np.arange(chains), "draw": np.arange(draws)},
+    )
 
 
 def _exact_posterior(reference: exact.Quadrature, chains: int, draws: int, rng) -> xr.Dataset:

@@ -90,6 +90,7 @@ def test_cli_fit_writes_conforming_results_for_exact_and_joint(tmp_path, check_c
     ]
     tree = xr.open_datatree(out / "result.nc")
     assert tree.attrs["seed"] == 3 and tree.attrs["inference_method"] == "exact"
+    assert set(tree["prior_predictive"].data_vars) == {"vp", "vs", "log10_conductivity"}
     assert float(tree["summary"]["p_model"].sel(model="gabbro|melt")) > 0.5
     joint = tmp_path / "joint"
     res = run_cli(

@@ -340,6 +340,9 @@ def fit(problem: Problem, settings: Inference) -> xr.DataTree:
         "models": _models(problem, reference, probs, models, coords),
         "observed_data": _observed(problem.obs),
         "posterior_predictive": _predictive(problem, post, rng),
+        "prior_predictive": _predictive(
+            problem, _prior_draws(problem, post.sizes["chain"], post.sizes["draw"], rng), rng
+        ),
     }
     if problem.truth is not None:
         groups["reference"] = xr.Dataset(
@@ -593,6 +596,23 @@ def _predictive(problem: Problem, post: xr.Dataset, rng) -> xr.Dataset:
         },
         coords={"chain": post["chain"].values, "draw": post["draw"].values},
     )
+
+
+def _prior_draws(problem: Problem, chains: int, draws: int, rng) -> xr.Dataset:
+    """Draws from the prior: combination from its weights, the continuous parameters from their priors."""
+    n = chains * draws
+    sampled = {
+        s: pm.draw(
+            problem.priors[s].pymc_distribution.dist(**problem.priors[s].parameters), n, random_seed=rng
+        )
+        for s, _, _ in PARAMETERS.values()
+    }
+    index = {
+        f"{switch}_index": rng.choice(w.size, size=n, p=w / w.sum())
+        for switch, w in (("lithology", problem.lithology_weights), ("liquid", problem.liquid_weights))
+    }
+    values = sampled | _natural(sampled) | index
+    return _draws_dataset({k: np.reshape(v, (chains, draws)) for k, v in values.items()})
 
 
 # --- figures, demo, calibration ---------------------------------------------------------------------------

@@ -122,16 +122,22 @@ def parameters(tree: xr.DataTree, axes=None):
 
 
 def predictive(tree: xr.DataTree, axes=None):
-    """Observed Vp, Vs and log10 σ (line, ±1 s.d. band) against the posterior predictive distribution."""
-    pp, obs = tree["posterior_predictive"], tree["observed_data"]
+    """Observed Vp, Vs and log10 σ (line, ±1 s.d. band) against the prior predictive (grey, when stored) and
+    the posterior predictive distribution (colour)."""
+    obs = tree["observed_data"]
     axes = new_axes(1, 3, size=3.2) if axes is None else np.atleast_2d(axes)
+    groups = [
+        ("prior_predictive", "0.6", "prior predictive"),
+        ("posterior_predictive", PALETTE[5], "posterior pred."),
+    ]
     for ax, name in zip(axes.flat, DATA_LABELS, strict=False):
         value, sd = float(obs[name]), float(obs[name].attrs["sd"])
-        ax.hist(
-            pp[name].values.ravel(), bins=40, density=True, color=PALETTE[5], alpha=0.8, label="replicated"
-        )
+        for group, colour, label in groups:
+            if group in tree.children:
+                draws = tree[group][name].values.ravel()
+                ax.hist(draws, bins=60, density=True, color=colour, alpha=0.7, label=label)
         ax.axvspan(value - sd, value + sd, color=PALETTE[1], alpha=0.25)
-        ax.axvline(value, color=PALETTE[1], lw=2, label="observed ± s.d.")
-        ax.set(xlabel=DATA_LABELS[name], yticks=[])
+        ax.axvline(value, color=PALETTE[1], lw=1.2, label="observed ± s.d.")
+        ax.set(xlabel=DATA_LABELS[name], ylabel="density", yscale="log")
     axes.flat[0].legend(frameon=False, fontsize=8)
     return axes

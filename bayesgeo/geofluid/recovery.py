@@ -85,6 +85,7 @@ def _score(tree, truth: dict) -> dict:
         "max_abs_error": float(tree.attrs["p_model_max_abs_error"]),
         "rhat": conv.max_rhat,
         "ess": conv.min_ess_bulk,
+        "pareto_k": float(tree.attrs.get("importance_pareto_k", np.nan)),
         **joint,
     }
 

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import run_cli
+from scipy.special import logsumexp
 
 import bayesgeo
 from bayesgeo import gmrf
@@ -38,7 +39,7 @@ def _linear_problem(rng, n_cells=30):
     prior = fl.FieldPrior(np.array([-1.0, 0.5]), np.full(2, 1 / (n_cells * 4.0)), n_cells, s, g)
     a = rng.normal(size=(2, 2, n_cells))
     y, sd = rng.normal(size=(2, n_cells)), np.full((2, n_cells), 0.3)
-    lik = fl.CellLikelihood(lambda e: np.einsum("kfn,fn->kn", a, e), y, sd, np.array([True, True]))
+    lik = fl.CellLikelihood(lambda e: np.einsum("kfn,f...n->k...n", a, e), y, sd, np.array([True, True]))
     return prior, lik, a
 
 
@@ -63,6 +64,8 @@ def test_laplace_is_exact_for_a_linear_gaussian_model():
     np.testing.assert_allclose(mode.eta.ravel(), mean, atol=1e-8)
     assert mode.log_marginal == pytest.approx(log_ml, abs=1e-6)
     np.testing.assert_allclose(mode.variances().ravel(), np.diag(np.linalg.inv(h)), atol=1e-7)
+    c = fl.correction(lik, mode)  # no higher-order terms in a Gaussian model
+    assert c.log_marginal == pytest.approx(0.0, abs=1e-6) and np.abs(c.shift).max() < 1e-6
     draws = mode.factor.sample(20_000, np.random.default_rng(1))
     np.testing.assert_allclose(draws.var(axis=1), np.diag(np.linalg.inv(h)), rtol=0.05)
 
@@ -76,8 +79,41 @@ def test_selected_inversion_matches_the_dense_inverse():
         blocks
     )
     factor = fl.Factor.of(h)
-    np.testing.assert_allclose(factor.inverse_diagonal(), np.diag(np.linalg.inv(h.toarray())), rtol=1e-9)
+    inv = np.linalg.inv(h.toarray())
+    np.testing.assert_allclose(factor.inverse_diagonal(), np.diag(inv), rtol=1e-9)
     assert factor.log_det == pytest.approx(np.linalg.slogdet(h.toarray())[1], rel=1e-10)
+    cells = np.arange(2)[:, None] * 99 + np.arange(99)
+    blocks = inv[cells[:, None, :], cells[None, :, :]]
+    np.testing.assert_allclose(factor.inverse_blocks(2), blocks, rtol=1e-9, atol=1e-12)
+
+
+def _nonlinear_cells(n=5):
+    """Independent cells, two fields, a strongly nonlinear two-output likelihood."""
+    rng = np.random.default_rng(5)
+    prior = fl.FieldPrior(np.array([0.0, -0.5]), np.array([1.0, 0.5]), n)
+
+    def forward(e):
+        return np.stack([np.exp(0.6 * e[0]) + 0.3 * e[1], np.tanh(e[1]) + 0.2 * e[0] ** 2])
+
+    y = forward(0.5 * rng.normal(size=(2, n))) + 0.1 * rng.normal(size=(2, n))
+    return prior, fl.CellLikelihood(forward, y, np.full((2, n), 0.3), np.array([True, True]))
+
+
+def test_higher_order_terms_move_laplace_towards_quadrature():
+    prior, lik = _nonlinear_cells()
+    n = prior.n_cells
+    mode = fl.latent_mode(lik, prior, np.zeros(0), np.zeros((2, n)))
+    c = fl.correction(lik, mode)
+    g = np.linspace(-8, 8, 1601)
+    e = np.stack(np.meshgrid(g, g, indexing="ij")).reshape(2, -1)
+    log_prior = -0.5 * prior.ridge @ (e - prior.mean[:, None]) ** 2 + 0.5 * np.sum(np.log(prior.ridge))
+    f = lik.forward(np.repeat(e[:, :, None], n, axis=2))
+    log_lik = -0.5 * np.sum(((f - lik.y[:, None]) / lik.sd[:, None]) ** 2, 0) - np.sum(np.log(lik.sd), 0)
+    log_joint = log_lik + log_prior[:, None] - 2 * fl.LOG_2PI
+    exact = np.sum(logsumexp(log_joint, axis=0) + 2 * np.log(g[1] - g[0]))
+    mean = e @ np.exp(log_joint - logsumexp(log_joint, axis=0))
+    assert abs(mode.log_marginal + c.log_marginal - exact) < 0.2 * abs(mode.log_marginal - exact)
+    assert np.abs(mode.eta + c.shift - mean).max() < 0.5 * np.abs(mode.eta - mean).max()
 
 
 def test_mixture_summary_matches_sampling():

@@ -14,7 +14,10 @@ For fixed hyperparameters ``theta = log tau``:
 2. the Laplace marginal likelihood ``log p(y | theta) ~ log p(y, eta* | theta) + (FN/2) log 2 pi
    - 1/2 log|H|``;
 3. the marginal variances ``diag(H^-1)`` by selected inversion (Takahashi recursions on ``L``), exact
-   for the Gaussian approximation at O(sum of squared column counts of ``L``).
+   for the Gaussian approximation at O(sum of squared column counts of ``L``);
+4. the next-order terms of the Laplace expansion (:func:`correction`): the likelihood's third and fourth
+   derivatives are per cell, so the corrections of ``log p(y | theta)`` and of the mean need only the cells'
+   ``F x F`` blocks of ``H^-1`` (from the same selected inversion) and one solve.
 
 The hyperparameters are integrated on a grid in standardised coordinates around their posterior mode
 (Rue, Martino & Chopin 2009, JRSS B 71:319); results are weighted mixtures of Gaussians over the grid.
@@ -24,8 +27,10 @@ Derivatives of the per-cell likelihood come from central differences of the vect
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numba as nb
 import numpy as np
@@ -110,7 +115,8 @@ class FieldPrior:
 class CellLikelihood:
     """Gaussian likelihood of ``K`` outputs per cell, ``y ~ N(forward(eta), sd^2)``, separable in cells.
 
-    ``forward`` maps latent fields ``(F, N)`` to predictions ``(K, N)``; ``curved[k]`` says whether the
+    ``forward`` maps latent fields ``(F, ..., N)`` to predictions ``(K, ..., N)`` (batch axes broadcast, cell
+    constants on the last axis); ``curved[k]`` says whether the
     residual curvature of output ``k`` enters the Hessian (exact Newton) or only its Gauss-Newton part
     (for piecewise-linear outputs, whose second differences are noise). ``observed`` ``(N,)`` (bool) marks
     the cells whose data enter (default all); the others are predicted by the prior alone.
@@ -152,6 +158,41 @@ class CellLikelihood:
                 d2 = (fpp - fp[i] - fp[j] + 2 * f0 - fm[i] - fm[j] + fmm) / (2 * h**2)
                 hess[i, j] = hess[j, i] = hess[i, j] + np.sum(rc * d2, axis=0)
         return self._log_density(f0), grad, hess
+
+    def tensors(self, eta: np.ndarray, h: float = 0.02) -> tuple[np.ndarray, np.ndarray]:
+        """Third and fourth derivatives ``(F,)*3 + (N,)``, ``(F,)*4 + (N,)`` of the per-cell log density.
+
+        Central differences (second order, step ``h`` in latent units) on a ``5^F`` stencil evaluated in one
+        call of the forward model; outputs that are not ``curved`` and unobserved cells contribute none.
+        """
+        n_f, n = eta.shape
+        offsets = np.stack(np.meshgrid(*[np.arange(-2, 3)] * n_f, indexing="ij")).reshape(n_f, -1)
+        f = self.forward(eta[:, None, :] + h * offsets[:, :, None])  # (K, 5^F, N)
+        z = (f - self.y[:, None]) / self.sd[:, None]
+        v = -0.5 * np.sum(z[self.curved] ** 2, axis=0)
+        if self.observed is not None:
+            v = np.where(self.observed, v, 0.0)
+        v = v.reshape((5,) * n_f + (n,))
+        out = []
+        for order in (3, 4):
+            t = np.empty((n_f,) * order + (n,))
+            for idx in itertools.product(range(n_f), repeat=order):
+                d = v
+                for count in np.bincount(idx, minlength=n_f):
+                    d = np.tensordot(_DIFF[count] / h**count, d, axes=([0], [0]))
+                t[idx] = d
+            out.append(t)
+        return out[0], out[1]
+
+
+#: Central difference weights on offsets -2..2 for derivatives of order 0..4 (unit step).
+_DIFF = (
+    np.array([0.0, 0.0, 1.0, 0.0, 0.0]),
+    np.array([0.0, -0.5, 0.0, 0.5, 0.0]),
+    np.array([0.0, 1.0, -2.0, 1.0, 0.0]),
+    np.array([-0.5, 1.0, 0.0, -1.0, 0.5]),
+    np.array([1.0, -4.0, 6.0, -4.0, 1.0]),
+)
 
 
 def psd_blocks(blocks: np.ndarray) -> np.ndarray:
@@ -202,15 +243,35 @@ class Factor:
 
     def inverse_diagonal(self) -> np.ndarray:
         """``diag(H^-1)`` in the original order, by Takahashi's recursions on the factor."""
+        return self._selected_inverse[0][self.lu.perm_c]
+
+    def inverse_blocks(self, n_fields: int) -> np.ndarray:
+        """Per-cell blocks ``(F, F, N)`` of ``H^-1`` (field-major order) from the selected inverse: the
+        entries ``(iN + c, jN + c)`` lie in the factor's pattern because ``H`` couples a cell's fields."""
+        zdiag, low = self._selected_inverse
+        n = self.d.size // n_fields
+        pos = self.lu.perm_c.reshape(n_fields, n)  # H[i, j] sits at (perm_c[i], perm_c[j]) in the factor
+        out = np.empty((n_fields, n_fields, n))
+        for i in range(n_fields):
+            out[i, i] = zdiag[pos[i]]
+            for j in range(i):
+                lo, hi = np.maximum(pos[i], pos[j]), np.minimum(pos[i], pos[j])
+                out[i, j] = out[j, i] = low[lo, hi]
+        return out
+
+    @cached_property
+    def _selected_inverse(self) -> tuple[np.ndarray, sp.csc_array]:
+        """``diag(Z)`` and the strictly lower part of ``Z = (L D L')^-1`` on the pattern of ``L``."""
         low = sp.csc_array(sp.tril(self.lu.L, k=-1, format="csc"))
         low.sort_indices()
-        z = _takahashi(low.indptr, low.indices, low.data, self.d)
-        return z[self.lu.perm_c]  # the factored matrix holds H[i, j] at (perm_c[i], perm_c[j])
+        zdiag, z = _takahashi(low.indptr, low.indices, low.data, self.d)
+        return zdiag, sp.csc_array((z, low.indices, low.indptr), shape=low.shape)
 
 
 @nb.njit(cache=True)
 def _takahashi(indptr, indices, data, d):  # pragma: no cover - compiled
-    """Diagonal of ``(L D L')^-1`` for unit lower-triangular ``L`` (strict part in CSC, sorted rows).
+    """Diagonal and strictly lower entries (on the pattern of ``L``) of ``(L D L')^-1`` for unit
+    lower-triangular ``L`` (strict part in CSC, sorted rows).
 
     ``Z_ij = delta_ij / d_i - sum_{k in S_i} L_ki Z_kj`` for ``j`` in ``S_i``, the rows of column ``i``,
     from the last column back. Every needed ``Z_kj`` (``k < j``) sits in column ``k`` because ``S_i`` minus
@@ -240,7 +301,7 @@ def _takahashi(indptr, indices, data, d):  # pragma: no cover - compiled
             s += data[a] * z[a]
             where[indices[a]] = -1
         zdiag[i] = 1.0 / d[i] - s
-    return zdiag
+    return zdiag, z
 
 
 @dataclass(frozen=True)
@@ -264,6 +325,53 @@ class Mode:
 
     def variances(self) -> np.ndarray:
         return self.factor.inverse_diagonal().reshape(self.eta.shape)
+
+    def covariance(self, b: np.ndarray) -> np.ndarray:
+        """``Sigma b`` for the Gaussian approximation's covariance ``Sigma`` (on the constraint plane)."""
+        x = self.factor.solve(b)
+        if self.a is not None:
+            w = self.factor.solve(self.a)
+            x -= w * (self.a @ x) / (self.a @ w)
+        return x
+
+    def covariance_blocks(self) -> np.ndarray:
+        """Per-cell blocks ``(F, F, N)`` of ``Sigma`` (rank-one update on the constraint plane)."""
+        out = self.factor.inverse_blocks(self.eta.shape[0])
+        if self.a is not None:
+            w = self.factor.solve(self.a)
+            w2 = w.reshape(self.eta.shape)
+            out -= np.einsum("in,jn->ijn", w2, w2) / (self.a @ w)
+        return out
+
+
+@dataclass(frozen=True)
+class Correction:
+    """Next-order terms of the Laplace approximation from the likelihood's third and fourth derivatives.
+
+    ``log_marginal`` is added to :attr:`Mode.log_marginal`, ``shift`` (``(F, N)``, latent units) to the
+    mode to give the posterior mean (Shun & McCullagh 1995, JRSS B 57:749; the mean term is INLA's
+    simplified Laplace mean, Rue, Martino & Chopin 2009).
+    """
+
+    log_marginal: float
+    shift: np.ndarray
+
+
+def correction(lik: CellLikelihood, mode: Mode) -> Correction:
+    """Higher-order Laplace terms at ``mode``, with ``Sigma`` the Gaussian approximation's covariance:
+
+    ``log_marginal = f4 Sigma Sigma / 8 + t' Sigma t / 8 + f3 f3 Sigma Sigma Sigma / 12`` and
+    ``shift = Sigma t / 2``, ``t_i = f3_ijk Sigma_jk``. The likelihood is separable, so ``f3``, ``f4`` are
+    per cell and need only the cells' blocks of ``Sigma`` (selected inversion); the last term keeps only pairs
+    within a cell (cross-cell pairs decay with the cube of the correlation: 3 % of it on a 20 x 20 section).
+    """
+    f3, f4 = lik.tensors(mode.eta)
+    cov = mode.covariance_blocks()
+    t = np.einsum("ijkn,jkn->in", f3, cov)
+    shift = 0.5 * mode.covariance(t.ravel())
+    quartic = np.einsum("ijkln,ijn,kln->", f4, cov, cov) / 8
+    cubic = t.ravel() @ shift / 4 + np.einsum("ijkn,lmpn,iln,jmn,kpn->", f3, f3, cov, cov, cov) / 12
+    return Correction(float(quartic + cubic), shift.reshape(mode.eta.shape))
 
 
 def latent_mode(
@@ -331,7 +439,9 @@ def level_marginals(
     it (the posterior mean of a level sat 1.5 s.d. from the mode on a 20 x 20 section). For each field the
     level ``t = mean(eta_f)`` is fixed on a grid of :data:`LEVEL_GRID` s.d., the rest re-optimised under that
     constraint (continuation outwards from the mode) and weighted by the constrained Laplace marginal
-    ``p(y, t)``; the fields are mixtures of the constrained modes. Corrections of the fields add up.
+    ``p(y, t)``, both with their :func:`correction` on the constraint plane; each field is the mixture of
+    its own corrected constrained means (its cells are taken from its own level integration only, so shared
+    terms are not counted twice).
     """
     n_f, n = mode.eta.shape
     v0 = mode.variances().ravel()
@@ -342,21 +452,23 @@ def level_marginals(
         w = mode.factor.solve(a)
         var_t = float(a @ w)
         slope = w / var_t  # d eta / d t under the Gaussian approximation
-        etas, logm = {0: mode.eta.ravel()}, {0: Mode(mode.eta, mode.log_joint, mode.factor, a).log_marginal}
+        modes = {0: Mode(mode.eta, mode.log_joint, mode.factor, a)}
         for sign in (1, -1):
             for z in sign * np.arange(1, LEVEL_GRID.max() + 1):
-                start = etas[z - sign] + slope * np.sqrt(var_t) * sign
-                m = latent_mode(lik, prior, tau, start.reshape(mode.eta.shape), constraint=a)
-                etas[z], logm[z] = m.eta.ravel(), m.log_marginal
+                start = modes[z - sign].eta.ravel() + slope * np.sqrt(var_t) * sign
+                modes[z] = latent_mode(lik, prior, tau, start.reshape(mode.eta.shape), constraint=a)
+        etas, logm = {}, {}
+        for z, m in modes.items():
+            c = correction(lik, m)
+            etas[z], logm[z] = (m.eta + c.shift).ravel(), m.log_marginal + c.log_marginal
         keys = sorted(etas)
         lw = np.array([logm[k] for k in keys])
         wk = np.exp(lw - logsumexp(lw))
-        e = np.stack([etas[k] for k in keys])
-        m1 = wk @ e
-        mean += m1 - mode.eta.ravel()
-        var += (
-            wk @ e**2 - m1**2
-        ) - slope**2 * var_t  # spread of the conditional modes replaces the Gaussian's
+        cells = slice(f * n, (f + 1) * n)
+        e = np.stack([etas[k][cells] for k in keys])
+        mean[cells] = wk @ e
+        # the spread of the conditional means replaces the Gaussian's along the level
+        var[cells] += wk @ e**2 - mean[cells] ** 2 - slope[cells] ** 2 * var_t
     return mean.reshape(mode.eta.shape), np.clip(var, 1e-12, None).reshape(mode.eta.shape)
 
 
@@ -395,6 +507,9 @@ def integrate(
     """Laplace-approximate the latent posterior and integrate the hyperparameters on a grid; the fields'
     mean levels are then corrected by their own Laplace marginals (:func:`level_marginals`).
 
+    The mode of ``theta`` and the grid's scale come from the plain Laplace marginal; node weights and means
+    carry the higher-order :func:`correction`.
+
     ``hyper_logp[f]`` is the log prior density of ``tau_f``; ``theta0`` a start for ``log tau`` (default
     ``log 0.3``). The grid is grown from the mode through neighbouring nodes while ``log p(theta | y)`` stays
     within :data:`GRID_DROP` of its maximum, so skewed posteriors get the nodes they need.
@@ -413,12 +528,13 @@ def integrate(
     k = prior.n_hyper
     if k == 0:
         m = mode_at(np.zeros(0))
+        c = correction(lik, m)
         return LaplaceResult(
             np.zeros((1, 0)),
             np.ones(1),
-            m.eta[None],
+            (m.eta + c.shift)[None],
             m.variances()[None],
-            m.log_marginal,
+            m.log_marginal + c.log_marginal,
             np.zeros(0),
             np.zeros((0, 0)),
             1.0,
@@ -451,8 +567,9 @@ def integrate(
             continue
         t = mode_theta + scale @ (np.array(key) * step)
         m = mode_at(t, start)
-        lp = log_post(t, m)
-        nodes[key] = (lp, m.eta, m.variances())
+        c = correction(lik, m)
+        lp = log_post(t, m) + c.log_marginal
+        nodes[key] = (lp, m.eta + c.shift, m.variances())
         best = max(best, lp)
         if lp > best - GRID_DROP:
             queue += [tuple(np.add(key, e)) for e in np.vstack([np.eye(k, dtype=int), -np.eye(k, dtype=int)])]
@@ -464,7 +581,7 @@ def integrate(
     mean = np.stack([nodes[tuple(q)][1] for q in keys])
     var = np.stack([nodes[tuple(q)][2] for q in keys])
     top = int(np.argmax(weight))  # field levels by their Laplace marginals, at the heaviest node
-    level_mean, level_var = level_marginals(lik, prior, np.exp(theta[top]), mode_at(theta[top], mean[top]))
+    level_mean, level_var = level_marginals(lik, prior, np.exp(theta[top]), mode_at(theta[top], start))
     return LaplaceResult(
         theta=theta,
         weight=weight,

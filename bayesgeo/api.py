@@ -172,7 +172,8 @@ def _evidence_table(names: list[str], trees: list[xr.DataTree]) -> pd.DataFrame:
     table["delta"] = table["log_evidence"] - table["log_evidence"].max()
     table["probability"] = np.exp(table["delta"]) / np.exp(table["delta"]).sum()
     table = table.sort_values("log_evidence", ascending=False)
-    table.attrs["method"] = "exact log evidence (hyperparameters integrated by quadrature; equal prior odds)"
+    how = sorted({str(t.attrs.get("log_evidence_method", "quadrature")) for t in trees})
+    table.attrs["method"] = f"exact log evidence ({'; '.join(how)}; equal prior odds)"
     return table
 
 

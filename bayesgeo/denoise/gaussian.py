@@ -60,6 +60,7 @@ class HyperPosterior:
     weight: np.ndarray
     log_evidence: float = np.nan
     cell: dict[str, np.ndarray] | None = None  # widths of quadrature cells in log coordinates
+    shear: np.ndarray | None = None  # slope of the inner log-beta grid on the outer log coordinates
 
     @property
     def sigma(self) -> np.ndarray:
@@ -217,7 +218,8 @@ def _grid(logpost: _LogPost, u, cov, k, n_outer, n_inner, width):
             [np.full(r[1].size, r[1][1] - r[1][0] if r[1].size > 1 else 0.0) for r in rows]
         ),
     }
-    post = HyperPosterior(np.exp(nodes[:, 0]), np.exp(log_beta), hyper, w, float(log_z), cell)
+    shear = None if logpost.beta_known else np.linalg.solve(cov[:k, :k], cov[k, :k])
+    post = HyperPosterior(np.exp(nodes[:, 0]), np.exp(log_beta), hyper, w, float(log_z), cell, shear)
     return post, float(w[on_edge].sum())
 
 
@@ -290,7 +292,10 @@ def field_moments(
 
 
 def sample_points(post: HyperPosterior, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """``n`` hyperparameter draws from weighted points; quadrature nodes get a uniform in-cell jitter."""
+    """``n`` hyperparameter draws from weighted points; quadrature nodes get a uniform jitter within their
+    cell. Cells are sheared: the inner log-beta grid follows the conditional mean of the outer coordinates,
+    so a step in those moves log beta along (else a tight ``tau`` ridge is smeared when the noise is small).
+    """
     idx = rng.choice(post.weight.size, size=n, p=post.weight)
     log = {
         "ratio": np.log(post.ratio[idx]),
@@ -298,7 +303,11 @@ def sample_points(post: HyperPosterior, n: int, rng: np.random.Generator) -> dic
         **{k: np.log(v[idx]) for k, v in post.hyper.items()},
     }
     if post.cell is not None:
-        log = {k: v + post.cell[k][idx] * rng.uniform(-0.5, 0.5, n) for k, v in log.items()}
+        step = {k: post.cell[k][idx] * rng.uniform(-0.5, 0.5, n) for k in log}
+        if post.shear is not None:
+            outer = ["ratio", *post.hyper]
+            step["beta"] = step["beta"] + sum(b * step[k] for b, k in zip(post.shear, outer, strict=True))
+        log = {k: v + step[k] for k, v in log.items()}
     beta = np.exp(log["beta"])
     return {
         "sigma": beta**-0.5,

@@ -101,5 +101,8 @@ def save_figure(fig, path: Path, dpi: int = 120) -> Path:
 
 
 def save_figures(figures: dict[str, Callable[[], object]], out_dir: Path) -> list[Path]:
-    """Render and save named figure factories as ``out_dir/NAME.png``."""
+    """Render and save named figure factories as ``out_dir/NAME.png``, in the package style."""
+    from bayesgeo.plots import use_style
+
+    use_style()
     return [save_figure(make(), Path(out_dir) / f"{name}.png") for name, make in figures.items()]

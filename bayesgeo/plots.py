@@ -9,6 +9,14 @@ import numpy as np
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 
 
+def use_style() -> None:
+    """Make the package style matplotlib's default: Okabe-Ito colours for ``C0``, ``C1``, ... (the CLI and the
+    notebooks call this; figures drawn by bayesgeo pick their colours from :data:`PALETTE` anyway)."""
+    from cycler import cycler
+
+    plt.rcParams["axes.prop_cycle"] = cycler(color=PALETTE)
+
+
 def new_axes(nrows: int = 1, ncols: int = 1, size: float = 3.6, **kw) -> np.ndarray:
     """A grid of axes (always a 2-D array) with the package style."""
     fig, axes = plt.subplots(

@@ -30,7 +30,10 @@ import numpy as np
 import bayesgeo
 from bayesgeo import gmrf
 from bayesgeo.denoise import plots
+from bayesgeo.plots import use_style
 from bayesgeo.priors import SMOOTHNESS
+
+use_style()  # the package's colour-blind-safe colours for C0, C1, ...
 
 rng = np.random.default_rng(0)
 

@@ -29,6 +29,9 @@ import numpy as np
 
 import bayesgeo
 from bayesgeo import drift
+from bayesgeo.plots import use_style
+
+use_style()  # the package's colour-blind-safe colours for C0, C1, ...
 
 fob = [v for v in drift.HAZARD_SOURCES if v.name == "Fukutoku-Oka-no-Ba"][0]
 

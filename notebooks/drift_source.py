@@ -34,7 +34,10 @@ import numpy as np
 import bayesgeo
 from bayesgeo.drift import land_mask, plot_coastline
 from bayesgeo.drift.inverse import case, data, model, plots
+from bayesgeo.plots import use_style
 from bayesgeo.spec import load_spec
+
+use_style()  # the package's colour-blind-safe colours for C0, C1, ...
 
 SHARED = Path(bayesgeo.__file__).resolve().parents[2] / "shared" / "data" / "fob2021_raft_centroids.csv"
 FOB_SPEC = Path(bayesgeo.__file__).resolve().parents[1] / "models" / "fob2021_source.toml"

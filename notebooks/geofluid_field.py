@@ -28,6 +28,9 @@ import numpy as np
 import bayesgeo
 from bayesgeo.geofluid import field_plots as plots
 from bayesgeo.geofluid.field_data import simulate
+from bayesgeo.plots import use_style
+
+use_style()  # the package's colour-blind-safe colours for C0, C1, ...
 
 # %% [markdown]
 # ## 1. A section whose truth we know

@@ -30,7 +30,10 @@ import numpy as np
 import bayesgeo
 from bayesgeo.geofluid import case, hashin_shtrikman_bounds
 from bayesgeo.geofluid import plots as gplots
+from bayesgeo.plots import use_style
 from bayesgeo.spec import load_spec
+
+use_style()  # the package's colour-blind-safe colours for C0, C1, ...
 
 SPEC = case.demo_spec()  # the Naruko data of models/naruko_point.toml, as a dict
 print(SPEC["data"])

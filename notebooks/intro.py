@@ -30,7 +30,10 @@ import pymc as pm
 from bayesgeo import gmrf
 from bayesgeo.diagnostics import summarize
 from bayesgeo.inference import fit
+from bayesgeo.plots import use_style
 from bayesgeo.spec import Inference
+
+use_style()  # the package's colour-blind-safe colours for C0, C1, ...
 
 rng = np.random.default_rng(42)
 

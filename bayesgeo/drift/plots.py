@@ -12,6 +12,8 @@ import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 
+from bayesgeo.plots import PALETTE
+
 
 def _axes(ax: Axes | None) -> Axes:
     return plt.subplots(figsize=(8, 6))[1] if ax is None else ax
@@ -137,7 +139,7 @@ def plot_hazard(
     h = h.mean(other) if other else h
     label = h.attrs.get("long_name", var)
     if "region" in h.dims:
-        ax.barh(h.region.values.astype(str), h.values, color="tab:red")
+        ax.barh(h.region.values.astype(str), h.values, color=PALETTE[3])
         ax.set_xlabel(label)
         ax.invert_yaxis()
     else:

@@ -1,10 +1,13 @@
 """geofluid.field: exact Laplace algebra against dense linear algebra, the MRF beating the per-cell baseline,
 the spec/CLI boundary (bad input -> exit 2, one line) and a conforming result file."""
 
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from conftest import run_cli
 from scipy.special import logsumexp
 
@@ -337,13 +340,33 @@ def test_smoothness_posterior_covers_the_generating_value(tmp_path):
         assert float(s[f"tau_{f}_q05"]) <= 0.3 <= float(s[f"tau_{f}_q95"])
 
 
-@pytest.mark.slow
+#: Converged whitened-NUTS summary of the 20 x 20 section below (4 chains x 20000 draws, R-hat <= 1.01),
+#: written by ``benchmarks/geofluid_field.py --nuts``.
+NUTS_REFERENCE = Path(__file__).parent / "data" / "geofluid_field_nuts_20x20.nc"
+
+
+@pytest.fixture(scope="module")
+def laplace_gap(tmp_path_factory):
+    """``|mean_Laplace - mean_NUTS| / sd_NUTS`` per cell for porosity and log10 aspect ratio."""
+    path = tmp_path_factory.mktemp("ref") / "s.nc"
+    simulate((20, 20), truth="prior", tau=(0.3, 0.3), level=(-3.5, -2.2), seed=0).to_netcdf(path)
+    lap = _fit_file(path, method="map")["summary"]
+    ref = xr.open_dataset(NUTS_REFERENCE)
+    return {
+        v: (np.abs(lap[v] - ref[v]) / ref[f"{v}_sd"]).values.ravel()
+        for v in ("porosity", "log10_aspect_ratio")
+    }
+
+
+def test_laplace_means_are_near_converged_nuts(laplace_gap):
+    # measured: mean 0.19, 0.25; p95 0.32, 0.40 (before the higher-order terms: 0.28, 0.28; 0.72, 0.69)
+    for d in laplace_gap.values():
+        assert d.mean() < 0.3 and np.quantile(d, 0.95) < 0.5
+
+
 @pytest.mark.xfail(
-    reason="smoothness scales from the Gaussian approximation: Laplace means ~0.3 s.d. off NUTS"
+    reason="second-order non-Gaussianity of the fields given tau: Laplace means ~0.2 s.d. off NUTS"
 )
-def test_laplace_means_agree_with_nuts(tmp_path):
-    simulate((20, 20), truth="prior", tau=(0.3, 0.3), level=(-3.5, -2.2), seed=0).to_netcdf(tmp_path / "s.nc")
-    lap = _fit_file(tmp_path / "s.nc", method="map")["summary"]
-    mc = _fit_file(tmp_path / "s.nc", method="nuts", draws=1000, tune=1000)["summary"]
-    for f in ("porosity", "log10_aspect_ratio"):
-        assert float((np.abs(lap[f] - mc[f]) / mc[f"{f}_sd"]).mean()) < 0.1
+def test_laplace_means_agree_with_nuts(laplace_gap):
+    for d in laplace_gap.values():
+        assert d.mean() < 0.1

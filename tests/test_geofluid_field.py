@@ -102,7 +102,8 @@ def _nonlinear_cells(n=5):
     return prior, fl.CellLikelihood(forward, y, np.full((2, n), 0.3), np.array([True, True]))
 
 
-def test_higher_order_terms_move_laplace_towards_quadrature():
+def test_higher_order_terms_move_laplace_towards_quadrature(monkeypatch):
+    monkeypatch.setattr(fl, "CELL_TERM_MAX", np.inf)  # these cells are far from Gaussian on purpose
     prior, lik = _nonlinear_cells()
     n = prior.n_cells
     mode = fl.latent_mode(lik, prior, np.zeros(0), np.zeros((2, n)))
@@ -117,6 +118,9 @@ def test_higher_order_terms_move_laplace_towards_quadrature():
     mean = e @ np.exp(log_joint - logsumexp(log_joint, axis=0))
     assert abs(mode.log_marginal + c.log_marginal - exact) < 0.2 * abs(mode.log_marginal - exact)
     assert np.abs(mode.eta + c.shift - mean).max() < 0.5 * np.abs(mode.eta - mean).max()
+    monkeypatch.setattr(fl, "CELL_TERM_MAX", 0.0)  # no cell passes: the Gaussian approximation is kept
+    c = fl.correction(lik, mode)
+    assert c.log_marginal == 0.0 and not c.shift.any()
 
 
 def test_mixture_summary_matches_sampling():

@@ -33,7 +33,11 @@ def test_fit_writes_a_conforming_result(small_spec, tmp_path, check_contract):
     tree = xr.open_datatree(out / "result.nc")
     assert tree.attrs["seed"] == 3 and 'variant = "gmrf"' in tree.attrs["spec"]
     assert tree["summary"]["image"].dims == ("y", "x")
-    assert sorted(p.name for p in out.glob("*.png")) == ["denoise_hyperparameters.png", "denoise_panels.png"]
+    assert sorted(p.name for p in out.glob("*.png")) == [
+        "denoise_hyperparameters.png",
+        "denoise_panels.png",
+        "denoise_predictive_check.png",
+    ]
     assert not list(out.glob(".*tmp"))
 
 

@@ -89,37 +89,40 @@ def _concentration(sigma, sigma_l, l_a, l_c):
     return (2.0 * sigma / (sigma + l_a * contrast) + sigma / (sigma + l_c * contrast)) / 3.0
 
 
-def _dem_coefficients(l_a, l_c):
-    """``(q0, q1, a, c)``: partial fractions of the DEM integrand, with ``2 p_c + p_a = q0 + q1 s``, give
-    ``psi(s) - psi(r) = a ln(s/r) - ln((1-s)/(1-r)) + c ln((q0 + q1 s)/(q0 + q1 r))``."""
+def _dem_curve(alpha_ec, sigma_s, sigma_l, xp):
+    """Constants of the closed-form DEM curve: ``(r, L_a, L_c, a, b, c, k)`` with ``r = sigma_s / sigma_l``.
+
+    Partial fractions of the integrand, with ``2 p_c + p_a = q0 + q1 s``, give ``psi(s) - psi(r) = a ln(s/r)
+    - ln((1-s)/(1-r)) + c ln((q0 + q1 s)/(q0 + q1 r))``; ``b = 1/(1-r)`` and ``k = q1/(q0 + q1 r)``.
+    """
+    l_a, l_c = depolarization_factors(alpha_ec, xp)
     q0, q1 = (1.0 + 3.0 * l_c) / 2.0, (5.0 - 3.0 * l_c) / 2.0
     root = -q0 / q1
     c = 3.0 * (l_a + (1.0 - l_a) * root) * (l_c + (1.0 - l_c) * root) / (root * (1.0 - root) * q1)
-    return q0, q1, 3.0 * l_a * l_c / q0, c
+    r = sigma_s / sigma_l
+    return r, l_a, l_c, 3.0 * l_a * l_c / q0, 1.0 / (1.0 - r), c, q1 / (q0 + q1 * r)
+
+
+def _dem_psi(v, curve, xp):
+    """``psi`` and ``d psi / d v`` at ``v = ln(sigma / sigma_s)``; written in ``d = s - r`` (``s = sigma /
+    sigma_l``) so that small ``v`` keeps full precision. Slope: ``3 p_a p_c / ((1 - s)(2 p_c + p_a))``."""
+    r, l_a, l_c, a, b, c, k = curve
+    d = r * xp.expm1(v)
+    s = r + d
+    p_a, p_c = l_a + (1.0 - l_a) * s, l_c + (1.0 - l_c) * s
+    psi = a * v - xp.log1p(-b * d) + c * xp.log1p(k * d)
+    return psi, 3.0 * p_a * p_c / ((1.0 - s) * (2.0 * p_c + p_a))
 
 
 def dem_porosity(v, alpha_ec, sigma_s, sigma_l, xp=np):
     """``psi = -ln(1 - phi)`` at which the DEM rock reaches ``sigma = sigma_s e^v`` (closed form).
 
-    ``v = ln(sigma / sigma_s) >= 0``; conductivities in S/m with ``sigma_l > sigma > sigma_s > 0``. Written in
-    ``d = s - r`` (``s``, ``r`` conductivities over ``sigma_l``) so that small ``v`` keeps full precision.
+    ``v = ln(sigma / sigma_s) >= 0``; conductivities in S/m with ``sigma_l > sigma > sigma_s > 0``.
     """
-    l_a, l_c = depolarization_factors(alpha_ec, xp)
-    q0, q1, a, c = _dem_coefficients(l_a, l_c)
-    r = sigma_s / sigma_l
-    d = r * xp.expm1(v)
-    return a * v - xp.log1p(-d / (1.0 - r)) + c * xp.log1p(q1 * d / (q0 + q1 * r))
+    return _dem_psi(v, _dem_curve(alpha_ec, sigma_s, sigma_l, xp), xp)[0]
 
 
-def _dem_slope(v, alpha_ec, sigma_s, sigma_l, xp=np):
-    """``d psi / d v`` of :func:`dem_porosity`: ``3 p_a p_c / ((1 - s)(2 p_c + p_a))``."""
-    l_a, l_c = depolarization_factors(alpha_ec, xp)
-    s = sigma_s / sigma_l * xp.exp(v)
-    p_a, p_c = l_a + (1.0 - l_a) * s, l_c + (1.0 - l_c) * s
-    return 3.0 * p_a * p_c / ((1.0 - s) * (2.0 * p_c + p_a))
-
-
-def dem_conductivity(phi, alpha_ec, sigma_s, sigma_l, xp=np, n_newton: int = 12):
+def dem_conductivity(phi, alpha_ec, sigma_s, sigma_l, xp=np, n_newton: int = 10):
     """Conductivity (S/m) of rock with randomly oriented liquid spheroids, differential effective medium.
 
     Parameters
@@ -136,12 +139,12 @@ def dem_conductivity(phi, alpha_ec, sigma_s, sigma_l, xp=np, n_newton: int = 12)
         Newton steps from the Hashin-Shtrikman upper bound (eight reach machine precision); PyTensor
         differentiates the last one only.
     """
+    curve = _dem_curve(alpha_ec, sigma_s, sigma_l, xp)
     psi = -xp.log1p(-phi)
 
     def newton(v):
-        return v - (dem_porosity(v, alpha_ec, sigma_s, sigma_l, xp) - psi) / _dem_slope(
-            v, alpha_ec, sigma_s, sigma_l, xp
-        )
+        value, slope = _dem_psi(v, curve, xp)
+        return v - (value - psi) / slope
 
     _, upper = hashin_shtrikman_bounds(phi, sigma_s, sigma_l)
     v = xp.log(upper / sigma_s)

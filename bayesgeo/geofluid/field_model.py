@@ -120,13 +120,10 @@ def cell_likelihood(
     y: np.ndarray, sd: np.ndarray, c: Constants, observed: np.ndarray | None = None
 ) -> CellLikelihood:
     """The per-cell likelihood for the Laplace path; ``y``, ``sd``: ``(K, N)`` in :data:`OUTPUTS` order;
-    ``observed`` ``(N,)`` (bool): the cells whose data enter (default all).
-
-    The DEM conductivity is piecewise linear on its quadrature grid, so it enters the Hessian through its
-    Gauss-Newton part only.
+    ``observed`` ``(N,)`` (bool): the cells whose data enter (default all). Every output is smooth (the DEM
+    conductivity is a converged closed-form root), so all enter the Hessian and the next-order terms.
     """
-    n_out = y.shape[0]
-    curved = np.array([True, True, False][:n_out])
+    curved = np.ones(y.shape[0], dtype=bool)
     return CellLikelihood(lambda eta: np.stack(predict(eta, c)), y, sd, curved, observed=observed)
 
 

@@ -35,12 +35,21 @@ machine precision within eight steps for ``phi`` in [1e-10, 0.9], ``alpha_ec`` i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
+import numba as nb
 import numpy as np
+import pytensor
+import pytensor.tensor as pt
+from pytensor.gradient import disconnected_grad
+from pytensor.graph.basic import Apply
+from pytensor.graph.op import Op
+from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
 
 __all__ = [
     "CONDUCTIVITY_SCHEMES",
+    "DEMRoot",
     "dem_conductivity",
     "dem_porosity",
     "depolarization_factors",
@@ -103,15 +112,34 @@ def _dem_curve(alpha_ec, sigma_s, sigma_l, xp):
     return r, l_a, l_c, 3.0 * l_a * l_c / q0, 1.0 / (1.0 - r), c, q1 / (q0 + q1 * r)
 
 
-def _dem_psi(v, curve, xp):
-    """``psi`` and ``d psi / d v`` at ``v = ln(sigma / sigma_s)``; written in ``d = s - r`` (``s = sigma /
-    sigma_l``) so that small ``v`` keeps full precision. Slope: ``3 p_a p_c / ((1 - s)(2 p_c + p_a))``."""
-    r, l_a, l_c, a, b, c, k = curve
-    d = r * xp.expm1(v)
-    s = r + d
-    p_a, p_c = l_a + (1.0 - l_a) * s, l_c + (1.0 - l_c) * s
-    psi = a * v - xp.log1p(-b * d) + c * xp.log1p(k * d)
-    return psi, 3.0 * p_a * p_c / ((1.0 - s) * (2.0 * p_c + p_a))
+def _dem_psi_in(xp):
+    """``psi(v, r, L_a, L_c, a, b, c, k) -> (psi, d psi / d v)`` at ``v = ln(sigma / sigma_s)`` in namespace
+    ``xp`` (``math``, ``numpy`` or ``pytensor.tensor``); written in ``d = s - r`` (``s = sigma / sigma_l``)
+    so that small ``v`` keeps full precision. Slope: ``3 p_a p_c / ((1 - s)(2 p_c + p_a))``."""
+
+    def psi(v, r, l_a, l_c, a, b, c, k):
+        d = r * xp.expm1(v)
+        s = r + d
+        p_a, p_c = l_a + (1.0 - l_a) * s, l_c + (1.0 - l_c) * s
+        value = a * v - xp.log1p(-b * d) + c * xp.log1p(k * d)
+        return value, 3.0 * p_a * p_c / ((1.0 - s) * (2.0 * p_c + p_a))
+
+    return psi
+
+
+_psi_scalar = nb.njit(_dem_psi_in(math), cache=True)
+_hs_scalar = nb.njit(cache=True)(lambda phi, r: 1.0 + (1.0 - phi) / (1.0 / (r - 1.0) + phi / 3.0))
+
+
+@nb.vectorize(["f8(f8, f8, f8, f8, f8, f8, f8, f8, i8)"], cache=True)
+def _dem_root(psi, r, l_a, l_c, a, b, c, k, n_newton):  # pragma: no cover - compiled
+    """``v = ln(sigma / sigma_s)`` where the DEM curve reaches ``psi``: Newton steps from the
+    Hashin-Shtrikman upper bound (``_hs_scalar``, in units of ``sigma_l``)."""
+    v = math.log(_hs_scalar(-math.expm1(-psi), r) / r)
+    for _ in range(n_newton):
+        value, slope = _psi_scalar(v, r, l_a, l_c, a, b, c, k)
+        v -= (value - psi) / slope
+    return v
 
 
 def dem_porosity(v, alpha_ec, sigma_s, sigma_l, xp=np):
@@ -119,7 +147,7 @@ def dem_porosity(v, alpha_ec, sigma_s, sigma_l, xp=np):
 
     ``v = ln(sigma / sigma_s) >= 0``; conductivities in S/m with ``sigma_l > sigma > sigma_s > 0``.
     """
-    return _dem_psi(v, _dem_curve(alpha_ec, sigma_s, sigma_l, xp), xp)[0]
+    return _dem_psi_in(xp)(v, *_dem_curve(alpha_ec, sigma_s, sigma_l, xp))[0]
 
 
 def dem_conductivity(phi, alpha_ec, sigma_s, sigma_l, xp=np, n_newton: int = 10):
@@ -136,31 +164,54 @@ def dem_conductivity(phi, alpha_ec, sigma_s, sigma_l, xp=np, n_newton: int = 10)
     xp : module
         ``numpy`` or ``pytensor.tensor``.
     n_newton : int
-        Newton steps from the Hashin-Shtrikman upper bound (eight reach machine precision); PyTensor
-        differentiates the last one only.
+        Newton steps from the Hashin-Shtrikman upper bound (eight reach machine precision). In PyTensor the
+        root is one compiled Op (:class:`DEMRoot`) without a gradient, and one symbolic Newton step from it
+        carries the implicit-function derivative, so the graph stays small.
     """
     curve = _dem_curve(alpha_ec, sigma_s, sigma_l, xp)
-    psi = -xp.log1p(-phi)
-
-    def newton(v):
-        value, slope = _dem_psi(v, curve, xp)
-        return v - (value - psi) / slope
-
-    _, upper = hashin_shtrikman_bounds(phi, sigma_s, sigma_l)
-    v = xp.log(upper / sigma_s)
-    for _ in range(n_newton - 1):
-        v = newton(v)
-    return sigma_s * xp.exp(newton(_without_gradient(v, xp)))
+    root = _dem_root if xp is np else DEMRoot(n_newton)
+    return sigma_s * xp.exp(root(-xp.log1p(-phi), *curve, *((n_newton,) if xp is np else ())))
 
 
-def _without_gradient(x, xp):
-    """``x`` as a constant for PyTensor's gradient (NumPy: unchanged). A last Newton step from the converged
-    root then carries the implicit-function derivative, and the graph stays small."""
-    if xp is np:
-        return x
-    from pytensor.gradient import disconnected_grad
+class DEMRoot(Op):
+    """PyTensor Op: :func:`_dem_root` elementwise over broadcast inputs ``(psi, r, L_a, L_c, a, b, c, k)``.
 
-    return disconnected_grad(x)
+    Its gradient is the implicit-function derivative of the root of ``psi(v; theta) = psi``:
+    ``dv/dpsi = 1 / psi'(v)`` and ``dv/dtheta = -(d psi / d theta) / psi'(v)``, so the graph stays one node
+    (unrolled Newton steps made graph rewriting take minutes). Runs the compiled ufunc in Python mode and
+    inside Numba-compiled graphs (nutpie).
+    """
+
+    __props__ = ("n_newton",)
+
+    def __init__(self, n_newton: int):
+        self.n_newton = int(n_newton)
+
+    def make_node(self, *inputs):
+        inputs = pt.broadcast_arrays(*[pt.as_tensor_variable(x, dtype="float64") for x in inputs])
+        return Apply(self, inputs, [inputs[0].type()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = np.asarray(_dem_root(*inputs, self.n_newton), dtype=np.float64)
+
+    def pullback(self, inputs, outputs, cotangents):
+        psi, *curve = inputs
+        v = disconnected_grad(outputs[0])
+        value, slope = _dem_psi_in(pt)(v, *curve)
+        step = cotangents[0] / slope
+        partials = pytensor.grad(value.sum(), curve, disconnected_inputs="ignore", return_disconnected="zero")
+        return [step, *(-step * d for d in partials)]
+
+
+@register_funcify_default_op_cache_key(DEMRoot)
+def _numba_dem_root(op, node, **kwargs):
+    n_newton = op.n_newton
+
+    @nb.njit
+    def dem_root(psi, r, l_a, l_c, a, b, c, k):
+        return np.asarray(_dem_root(psi, r, l_a, l_c, a, b, c, k, n_newton))  # 0-d stays an array
+
+    return dem_root, 1  # cache-key version: raise it when the kernel changes
 
 
 def hashin_shtrikman_bounds(phi, sigma_s, sigma_l):

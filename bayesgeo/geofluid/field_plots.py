@@ -101,7 +101,7 @@ def data_fit(tree: xr.DataTree, axes=None):
         lims = [float(min(p.min(), y.min())), float(max(p.max(), y.max()))]
         ax.plot(lims, lims, color="k", lw=1)
         chi = float(np.mean(((y - p) / err) ** 2))
-        ax.set_title(f"{name}: mean squared z-score {chi:.2f}", fontsize=10)
+        ax.set_title(f"{DATA_NAMES[name]}: mean squared z-score {chi:.2f}", fontsize=10)
         ax.set_xlabel(f"predicted [{unit}]")
         ax.set_ylabel(f"observed [{unit}]")
     return axes
@@ -147,6 +147,7 @@ def comparison(
     return axes
 
 
+DATA_NAMES = {"vp": "Vp", "vs": "Vs", "log10_conductivity": "log10 σ"}
 PREDICTIVE_UNITS = {
     "vp": "Vp [km/s]",
     "vs": "Vs [km/s]",
@@ -193,7 +194,9 @@ def prior_predictive(tree: xr.DataTree, axes=None, n_lines: int = 20):
                 _ecdf(ax, values, color=colors[label], lw=0.6, alpha=0.5, label=None if k else label)
         _ecdf(ax, obs[name], color=colors["observed"], lw=1.8, label="observed")
         ax.set(
-            xlabel=PREDICTIVE_UNITS[name], ylabel="fraction of cells below", title=f"{name} over the cells"
+            xlabel=PREDICTIVE_UNITS[name],
+            ylabel="fraction of cells below",
+            title=f"{DATA_NAMES[name]} over the cells",
         )
         ax.legend(frameon=False, fontsize=7, loc="upper left")
     return axes

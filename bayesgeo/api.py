@@ -224,7 +224,8 @@ def calibrate(
 ) -> xr.Dataset:
     """Simulation-based calibration of a spec's model: ranks of prior-drawn truths among posterior draws.
 
-    Uses the spec's data shape, priors and inference settings; the case must provide ``simulate_prior``.
+    Uses the spec's data shape, priors and inference settings; the case must provide ``simulate_prior``,
+    and may provide ``posterior_only(problem)`` to skip work SBC does not use (predictive simulations).
     Returns ranks per hyperparameter on dim ``replication`` (see :mod:`bayesgeo.calibration`).
     """
     from bayesgeo.calibration import sbc
@@ -234,7 +235,7 @@ def calibrate(
     case = get_case(s.case)
     if not hasattr(case, "simulate_prior"):
         raise SpecError("model.case", f"case {s.case!r} does not support simulation-based calibration yet")
-    problem = case.prepare(s)
+    problem = getattr(case, "posterior_only", lambda p: p)(case.prepare(s))
     settings = s.inference
     _, truth0 = case.simulate_prior(problem, np.random.default_rng(0))
     params = sorted(truth0)

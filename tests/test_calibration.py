@@ -51,12 +51,12 @@ def test_calibrate_cli(tmp_path):
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 
-# one spec per case study; drift.source without the (slow, unused here) predictive simulations
+# one spec per case study (drift.source drops its predictive simulations itself: ``posterior_only``)
 CASE_SPECS = {
     "geofluid.point": (MODELS / "synthetic_point.toml", {}, {"porosity", "aspect_ratio", "aspect_ratio_ec"}),
     "drift.source": (
         MODELS / "synthetic_source.toml",
-        {"data.predictive_draws": 2, "data.horizon_days": 1.0},
+        {},
         {"eruption_time", "u", "v", "diffusivity"},
     ),
 }

@@ -689,6 +689,12 @@ FOB_CANDIDATES: tuple[Volcano, ...] = (
 )
 
 
+def posterior_only(problem: Problem) -> Problem:
+    """``problem`` with the predictive simulations cut to a token size (2 draws, 1 day): SBC and recovery
+    studies use the posterior only, and the predictive drift simulations would dominate their cost."""
+    return replace(problem, predictive_draws=2, predictive_particles=2, horizon_days=1.0)
+
+
 def simulate_prior(problem: Problem, rng: np.random.Generator) -> tuple[Problem, dict[str, float]]:
     """Draw a source, eruption time, drift and diffusivity from the priors and simulate the sightings at the
     problem's sighting times with the drift simulator (tier 1 only). Returns the new problem and the truth."""

@@ -30,7 +30,7 @@ def recovery_table(
     the eruption time and whether it ``covers`` the truth, ``time_s``. Same seed, same table.
     """
     s = load_spec(spec, overrides)
-    base = replace(case.prepare(s), predictive_draws=2, predictive_particles=2, horizon_days=1.0)
+    base = case.posterior_only(case.prepare(s))
     rng = np.random.default_rng(seed)
     rows = []
     for k in range(n_cases):

@@ -69,7 +69,7 @@ def _fob(label: str, spec: Path = FOB, **overrides) -> dict:
     p = s["p_source"]
     row = {
         "fit": label,
-        "top source": str(p.source.values[int(p.argmax())]),
+        "top source": str(p.source.values[int(p.argmax("source"))]),
         "p_top": float(p.max()),
         **{k: float(s[k]) for k in ("eruption_time", "eruption_time_q05", "eruption_time_q95", "u", "v")},
         "Kh": float(s["diffusivity"]),

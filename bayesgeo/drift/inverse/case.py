@@ -560,7 +560,7 @@ def prior_draws(problem: Problem, n: int, rng: np.random.Generator) -> dict[str,
         dist = prior.pymc_distribution.dist(**prior.parameters)
         if k == "eruption_time":
             dist = pm.Truncated.dist(dist, lower=problem.bounds[0], upper=problem.bounds[1] - 1.0 / 24)
-        out[k] = np.asarray(pm.draw(dist, draws=n, random_seed=rng, mode="FAST_COMPILE"), float)
+        out[k] = np.asarray(pm.draw(dist, draws=n, random_seed=rng, mode="FAST_COMPILE"), float).reshape(n)
     return out
 
 
@@ -696,21 +696,15 @@ def posterior_only(problem: Problem) -> Problem:
 
 
 def simulate_prior(problem: Problem, rng: np.random.Generator) -> tuple[Problem, dict[str, float]]:
-    """Draw a source, eruption time, drift and diffusivity from the priors and simulate the sightings at the
-    problem's sighting times with the drift simulator (tier 1 only). Returns the new problem and the truth."""
+    """Draw a source, eruption time, drift and diffusivity from the priors (:func:`prior_draws`) and simulate
+    the sightings at the problem's sighting times with the drift simulator (tier 1 only). Returns the new
+    problem and the truth."""
     if problem.variant != "kernel":
         raise SpecError("model.variant", "simulation-based calibration is available for the kernel variant")
-    s = int(rng.choice(len(problem.sources), p=problem.weights / problem.weights.sum()))
+    draws = prior_draws(problem, 1, rng)
+    s = int(draws["source_index"][0])
+    truth = {k: float(draws[k][0]) for k in ("u", "v", "diffusivity", "eruption_time")}
     days = problem.obs.sightings["day"].values
-    truth = {}
-    for k in ("u", "v", "diffusivity", "eruption_time"):
-        prior = problem.priors[k]
-        dist = prior.pymc_distribution.dist(**prior.parameters)
-        while True:
-            x = float(pm.draw(dist, random_seed=rng))
-            if k != "eruption_time" or problem.bounds[0] <= x <= days.min() - 1.0 / 24:
-                break
-        truth[k] = x
     sim = model.simulate(problem.sources[s], truth, days, problem.obs.reference, problem.sd_m, seed=rng)
     sightings = problem.obs.sightings.drop_vars("area", errors="ignore").assign(
         lon=("sighting", sim["lon"].values, {"units": "degrees_east"}),

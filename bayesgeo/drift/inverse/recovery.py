@@ -45,7 +45,7 @@ def recovery_table(
                 "source": problem.truth["source"],
                 **{k: round(v, 4) for k, v in truth.items()},
                 "p_true": float(p.sel(source=problem.truth["source"])),
-                "top": str(p.source.values[int(p.argmax())]) == problem.truth["source"],
+                "top": str(p.source.values[int(p.argmax("source"))]) == problem.truth["source"],
                 "t0_q05": lo,
                 "t0_q95": hi,
                 "covers": lo <= truth["eruption_time"] <= hi,

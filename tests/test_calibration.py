@@ -74,7 +74,7 @@ def test_calibrate_every_case_runs(case):
 @pytest.mark.parametrize("case", CASE_SPECS)
 def test_case_posteriors_are_calibrated(case):
     """Measured with n = 100 (seed of the spec): geofluid.point p = 0.85 / 0.66 / 0.78 (phi, alpha,
-    alpha_EC); drift.source p = 0.26 / 0.25 / 0.90 / 0.34 (eruption time, u, v, Kh)."""
+    alpha_EC); drift.source p = 0.26 / 0.25 / 0.90 / 0.33 (eruption time, u, v, Kh)."""
     path, overrides, _ = CASE_SPECS[case]
     p = uniformity(calibrate(path, n=100, **overrides)).sel(stat="p_value")
     assert all(float(p[v]) > 0.001 for v in p.data_vars)

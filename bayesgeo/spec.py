@@ -22,6 +22,7 @@ from bayesgeo.errors import SpecError
 
 SECTIONS = ("model", "data", "priors", "switches", "inference", "output")
 METHODS = ("auto", "nuts", "smc", "exact", "map", "vi")
+LATENT = ("auto", "laplace", "ep")
 
 #: Case name -> module implementing ``prepare``, ``fit``, ``figures``, ``demo_spec`` (imported lazily).
 CASES = {
@@ -44,6 +45,7 @@ class Inference:
     seed: int = 0
     quick: bool = False
     progress: bool = False
+    latent: str = "auto"  # latent-field approximation of the Laplace fast path (geofluid.field): laplace | ep
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,10 @@ def inference_settings(table: dict) -> Inference:
         if k in table
     }
     flags = {k: flag(f"inference.{k}", table[k]) for k in ("quick", "progress") if k in table}
-    return Inference(method=method, **sizes, **flags)
+    latent = table.get("latent", "auto")
+    if latent not in LATENT:
+        raise SpecError("inference.latent", f"unknown value {latent!r}; expected one of {list(LATENT)}")
+    return Inference(method=method, **sizes, **flags, latent=latent)
 
 
 def integer(field: str, value: Any, minimum: int | None = None) -> int:

@@ -1,9 +1,11 @@
 """geofluid.field measured: MRF vs per-cell error and coverage, smoothness coverage, 100 x 50 timing, and
-(``--nuts``) the Laplace fast path against a converged whitened-NUTS reference on a 20 x 20 section
+(``--nuts``) the fast path (Laplace and EP) against a converged whitened-NUTS reference on a 20 x 20 section
 (4 chains x 20000 draws, about 20 min on 2 shared cores; the reference summary is written to
-``tests/data/geofluid_field_nuts_20x20.nc``, which the tests compare the Laplace path with). Prints one table.
+``tests/data/geofluid_field_nuts_20x20.nc``, which the tests compare the fast path with). ``--nuts-fixed``
+writes the fixed-tau NUTS reference of a 15 x 40 NE-Japan-like section that the EP tests use
+(``tests/data/geofluid_field_nuts_15x40_fixed_tau.nc``, 2 chains x 2000 draws, about 4 min). Prints one table.
 
-    .venv/bin/python benchmarks/geofluid_field.py [--nuts]
+    .venv/bin/python benchmarks/geofluid_field.py [--nuts] [--nuts-fixed]
 """
 
 from __future__ import annotations
@@ -25,11 +27,14 @@ from bayesgeo.geofluid.field_model import OUTPUTS, build_model
 from bayesgeo.spec import load_spec
 
 REFERENCE = Path(__file__).parents[1] / "tests" / "data" / "geofluid_field_nuts_20x20.nc"
+FIXED_TAU_REFERENCE = REFERENCE.with_name("geofluid_field_nuts_15x40_fixed_tau.nc")
 SUMMARISED = ("porosity", "log10_aspect_ratio")
+FIELD_NAMES = ("porosity", "aspect_ratio")
 
 
-def fit(path: Path, variant: str = "gmrf", method: str = "auto", draws: int = 200):
-    spec = _spec(path, variant) | {"inference": {"method": method, "seed": 1, "draws": draws, "tune": draws}}
+def fit(path: Path, variant: str = "gmrf", method: str = "auto", draws: int = 200, latent: str = "auto"):
+    inference = {"method": method, "seed": 1, "draws": draws, "tune": draws, "latent": latent}
+    spec = _spec(path, variant) | {"inference": inference}
     start = time.perf_counter()
     tree = bayesgeo.fit_spec(spec)
     return tree, time.perf_counter() - start
@@ -102,6 +107,87 @@ def nuts_reference(
     return out
 
 
+def fixed_tau_reference(
+    path: Path, tau: tuple[float, float] = (0.71, 1.2), chains: int = 2, tune: int = 1000, draws: int = 2000
+) -> xr.Dataset:
+    """Whitened NUTS with the smoothness scales fixed (LogNormal priors of s.d. 1e-4 at ``tau``): posterior
+    mean and s.d. of the logit fields, the half-against-half Monte Carlo gap as attributes."""
+    from pymc_extras.prior import Prior
+
+    from bayesgeo.geofluid import field_laplace as fl
+
+    problem = field.prepare(load_spec(_spec(path)))
+    option = problem.options[0]
+    y, sd = problem.observations()
+    obs, sds = ({k: v.reshape(problem.shape) for k, v in zip(OUTPUTS, a, strict=False)} for a in (y, sd))
+    lik = field.cell_likelihood(y, sd, problem.constants[option])
+    prior = field.field_prior(problem.shape, "gmrf", problem.priors, 2)
+    mode = fl.latent_mode(lik, prior, np.array(tau), np.repeat(prior.mean[:, None], prior.n_cells, axis=1))
+    cov = mode.factor.solve(np.eye(mode.eta.size))
+    whiten = (mode.eta.ravel(), np.linalg.cholesky(0.5 * (cov + cov.T)))
+    fixed = {
+        f"tau_{f}": Prior("LogNormal", mu=float(np.log(t)), sigma=1e-4)
+        for f, t in zip(FIELD_NAMES, tau, strict=True)
+    }
+    model = build_model(
+        obs,
+        sds,
+        problem.constants[option],
+        "gmrf",
+        problem.priors | fixed,
+        field._grid_coords(problem),
+        whiten,
+    )
+    with model:
+        pm.Deterministic("eta", whiten[0] + pm.math.dot(whiten[1], model["xi"]))
+    start = time.perf_counter()
+    tree = pm.sample(
+        draws,
+        tune=tune,
+        chains=chains,
+        model=model,
+        nuts_sampler="nutpie",
+        random_seed=3,
+        var_names=["eta"],
+        progressbar=False,
+        compute_convergence_checks=False,
+    )
+    wall = time.perf_counter() - start
+    e = tree["posterior"]["eta"].values.reshape(chains * draws, 2, *problem.shape)
+    mean, sd_ = e.mean(0), e.std(0)
+    half = np.abs(e[:draws].mean(0) - e[draws:].mean(0)) / sd_
+    out = xr.Dataset(
+        {
+            "eta": (
+                ("field", *problem.dims),
+                mean,
+                {"long_name": "posterior mean of the logit fields given tau"},
+            ),
+            "eta_sd": (
+                ("field", *problem.dims),
+                sd_,
+                {"long_name": "posterior s.d. of the logit fields given tau"},
+            ),
+        },
+        coords={"field": list(FIELD_NAMES)},
+    )
+    out.attrs = {
+        "tau_porosity": tau[0],
+        "tau_aspect_ratio": tau[1],
+        "section": "simulate((15, 40), seed=1)",
+        "chains": chains,
+        "draws": draws,
+        "tune": tune,
+        "seed": 3,
+        "wall_time_s": round(wall, 1),
+        "half_gap_mean": float(half.mean()),
+        "half_gap_max": float(half.max()),
+        "method": "whitened NUTS (nutpie) with tau fixed (LogNormal priors of s.d. 1e-4), "
+        "benchmarks/geofluid_field.py --nuts-fixed",
+    }
+    return out
+
+
 def gap(summary: xr.Dataset, reference: xr.Dataset) -> dict[str, tuple[float, float, float]]:
     """Max, 95th percentile and mean over cells of ``|mean - mean_ref| / sd_ref`` per summarised variable."""
     out = {}
@@ -111,7 +197,7 @@ def gap(summary: xr.Dataset, reference: xr.Dataset) -> dict[str, tuple[float, fl
     return out
 
 
-def main(nuts: bool) -> None:
+def main(nuts: bool, fixed: bool = False) -> None:
     tmp = Path(tempfile.mkdtemp())
     rows = []
     sections = {
@@ -143,38 +229,53 @@ def main(nuts: bool) -> None:
     big = tmp / "big.nc"
     simulate((50, 100), seed=7).to_netcdf(big)
     _, t_big = fit(big)
-    rows.append(("ne_japan 100x50", "Laplace fast path time [s]", t_big))
+    rows.append(("ne_japan 100x50", "fast path time [s]", t_big))
     if nuts:
         small = tmp / "small.nc"
         simulate((20, 20), truth="prior", tau=(0.3, 0.3), level=(-3.5, -2.2), seed=0).to_netcdf(small)
-        lap, t_lap = fit(small, method="map")
+        fast = {latent: fit(small, method="map", latent=latent) for latent in ("laplace", "ep")}
         ref = nuts_reference(small)
         REFERENCE.parent.mkdir(exist_ok=True)
         ref.to_netcdf(REFERENCE)
-        for v, (dmax, d95, dmean) in gap(lap["summary"], ref).items():
-            rows.append(
-                (
-                    "gmrf-drawn 20x20",
-                    f"|Laplace - NUTS| / sd, {v}: max, p95, mean",
-                    f"{dmax:.3f}, {d95:.3f}, {dmean:.3f}",
+        for latent, (tree, _) in fast.items():
+            for v, (dmax, d95, dmean) in gap(tree["summary"], ref).items():
+                rows.append(
+                    (
+                        "gmrf-drawn 20x20",
+                        f"|{latent} - NUTS| / sd, {v}: max, p95, mean",
+                        f"{dmax:.3f}, {d95:.3f}, {dmean:.3f}",
+                    )
                 )
-            )
         for f in ("porosity", "aspect_ratio"):
+            means = " / ".join(f"{float(t['summary'][f'tau_{f}']):.3f}" for t, _ in fast.values())
             rows.append(
                 (
                     "gmrf-drawn 20x20",
-                    f"tau_{f} mean: Laplace / NUTS",
-                    f"{float(lap['summary'][f'tau_{f}']):.3f} / {float(ref[f'tau_{f}']):.3f}",
+                    f"tau_{f} mean: Laplace / EP / NUTS",
+                    f"{means} / {float(ref[f'tau_{f}']):.3f}",
                 )
             )
         a = ref.attrs
-        rows.append(("gmrf-drawn 20x20", "time Laplace / NUTS [s]", f"{t_lap:.1f} / {a['wall_time_s']:.0f}"))
+        times = " / ".join(f"{t:.1f}" for _, t in fast.values())
+        rows.append(("gmrf-drawn 20x20", "time Laplace / EP / NUTS [s]", f"{times} / {a['wall_time_s']:.0f}"))
         rows.append(
             (
                 "gmrf-drawn 20x20",
                 f"NUTS {a['chains']} x {a['draws']}: R-hat max, ESS bulk/tail min, divergences, BFMI min",
                 f"{a['rhat_max']:.4f}, {a['ess_bulk_min']:.0f}/{a['ess_tail_min']:.0f}, {a['divergences']}, "
                 f"{a['bfmi_min']:.2f}",
+            )
+        )
+    if fixed:
+        sharp = tmp / "sharp.nc"
+        simulate((15, 40), seed=1).to_netcdf(sharp)
+        ref = fixed_tau_reference(sharp)
+        ref.to_netcdf(FIXED_TAU_REFERENCE)
+        rows.append(
+            (
+                "ne_japan 15x40",
+                "fixed-tau NUTS half-vs-half gap, mean / max",
+                f"{ref.attrs['half_gap_mean']:.3f} / {ref.attrs['half_gap_max']:.3f}",
             )
         )
     width = max(len(r[1]) for r in rows)
@@ -184,4 +285,4 @@ def main(nuts: bool) -> None:
 
 
 if __name__ == "__main__":
-    main("--nuts" in sys.argv)
+    main("--nuts" in sys.argv, "--nuts-fixed" in sys.argv)

@@ -95,6 +95,7 @@ class Problem:
     options: tuple[tuple[str, str], ...]  # (lithology, liquid)
     constants: dict[tuple[str, str], Constants]
     observed: np.ndarray | None = None  # (N,) bool, flattened: cells whose data enter the fit (None: all)
+    latent: str = "laplace"  # latent-field approximation of the fast path: laplace or ep
 
     @property
     def n_fields(self) -> int:
@@ -198,6 +199,11 @@ def prepare(spec: Spec) -> Problem:
             "inference.method",
             f"map (the Laplace fast path) needs a Gaussian variant {list(GAUSSIAN)}; use nuts for {variant}",
         )
+    latent = spec.inference.latent
+    if latent == "auto":  # EP where it is measured better than Laplace: smoothness priors, two fields
+        latent = "ep" if variant in ("gmrf", "gmrf2") and "conductivity" not in cells else "laplace"
+    if latent == "ep" and variant == "independent":
+        raise SpecError("inference.latent", "ep needs a smoothness prior (gmrf or gmrf2); use laplace")
     if variant not in GAUSSIAN and len(options) > 1:
         raise SpecError(
             "switches.liquid" if len(liquids) > 1 else "switches.lithology",
@@ -223,7 +229,7 @@ def prepare(spec: Spec) -> Problem:
             )
         except ValueError as exc:
             raise SpecError("data.cells", f"pressure/temperature outside the physics: {exc}") from None
-    return Problem(cells, variant, priors, method, options, consts)
+    return Problem(cells, variant, priors, method, options, consts, latent=latent)
 
 
 # --- fitting -------------------------------------------------------------------------------------------
@@ -238,7 +244,8 @@ def _laplace(
     prior = field_prior(problem.shape, variant, problem.priors, problem.n_fields)
     hyper = [prior_logp(problem.priors[f"tau_{f}"]) for f in FIELDS[: prior.n_hyper]]
     eta0 = np.repeat(prior.mean[:, None], prior.n_cells, axis=1)
-    result = fl.integrate(lik, prior, [lambda t, h=h: float(h(t)[0]) for h in hyper], eta0)
+    hyper_logp = [lambda t, h=h: float(h(t)[0]) for h in hyper]
+    result = fl.integrate(lik, prior, hyper_logp, eta0, latent=problem.latent)
     return result, lik, prior
 
 
@@ -482,7 +489,13 @@ def fit(problem: Problem, settings: Inference) -> xr.DataTree:
         "n_cells": int(np.prod(problem.shape)),
     }
     if problem.method == "map":
-        attrs["hyper_grid_edge_mass"] = max(r.edge_mass for r, _, _ in res.fits.values())
+        fits = [r for r, _, _ in res.fits.values()]
+        attrs["hyper_grid_edge_mass"] = max(r.edge_mass for r in fits)
+        attrs["latent_approximation"] = ", ".join(dict.fromkeys(r.latent for r in fits))
+        if problem.latent == "ep":  # EP at the design nodes: all converged (1/0), sweeps, cells fallen back
+            attrs["ep_converged"] = int(all(r.ep_converged for r in fits))
+            attrs["ep_sweeps"] = int(sum(r.ep_sweeps for r in fits))
+            attrs["ep_fallback_cells"] = int(max(r.ep_fallback for r in fits))
     truth = [f"{f}_true" for f in FIELDS[: problem.n_fields] if f"{f}_true" in cells]
     if truth:
         groups["reference"] = xr.Dataset({t.removesuffix("_true"): cells[t] for t in truth})

@@ -495,7 +495,8 @@ class LaplaceResult:
     ``mean``, ``var``: ``(K, F, N)``; ``log_evidence``: ``log p(y)`` integrated over the grid;
     ``scale`` maps standardised grid coordinates to ``theta`` (nodes ``theta_mode + scale @ z``, spacing
     ``step`` in ``z``); ``edge_mass`` is the weight of the boundary nodes (below the expansion threshold),
-    small when the grid covers the posterior.
+    small when the grid covers the posterior; ``latent``: the approximation used (``laplace`` or ``ep``) and,
+    for EP, whether every run converged, the sweeps over all runs and the most cells fallen back in one run.
     """
 
     theta: np.ndarray
@@ -507,6 +508,10 @@ class LaplaceResult:
     scale: np.ndarray
     step: float
     edge_mass: float
+    latent: str = "laplace"
+    ep_converged: bool = True
+    ep_sweeps: int = 0
+    ep_fallback: int = 0
 
 
 GRID_STEP = {1: 0.5}  # hyperparameter count -> spacing of the standardised grid (default 1.0)
@@ -519,12 +524,18 @@ def integrate(
     hyper_logp: Sequence[Callable[[float], float]],
     eta0: np.ndarray,
     theta0: np.ndarray | None = None,
+    latent: str = "laplace",
 ) -> LaplaceResult:
     """Laplace-approximate the latent posterior and integrate the hyperparameters on a grid; the fields'
     mean levels are then corrected by their own Laplace marginals (:func:`level_marginals`).
 
     The mode of ``theta`` and the grid's scale come from the plain Laplace marginal; node weights and means
     carry the higher-order :func:`correction`.
+
+    With ``latent = "ep"`` the grid's weights, means and variances are corrected by expectation propagation
+    at a few design nodes (:func:`.field_ep.correct_grid`, which also grows the grid where the corrected
+    posterior goes) in place of the level integration; if EP is not usable at the heaviest node the Laplace
+    result is returned (``LaplaceResult.latent`` says which).
 
     ``hyper_logp[f]`` is the log prior density of ``tau_f``; ``theta0`` a start for ``log tau`` (default
     ``log 0.3``). The grid is grown from the mode through neighbouring nodes while ``log p(theta | y)`` stays
@@ -575,39 +586,62 @@ def integrate(
     scale = v * np.sqrt(w)
     step = GRID_STEP.get(k, 1.0)
     start = mode_at(mode_theta).eta
-    nodes: dict[tuple[int, ...], tuple[float, np.ndarray, np.ndarray]] = {}
+    nodes: dict[tuple[int, ...], tuple] = {}
+
+    def evaluate(key: tuple[int, ...]) -> float:
+        t = mode_theta + scale @ (np.array(key) * step)
+        m = mode_at(t, start)
+        c = correction(lik, m)
+        log_marginal = m.log_marginal + c.log_marginal
+        lp = log_post(t, m) + c.log_marginal
+        nodes[key] = (lp, m.eta + c.shift, m.variances(), m.eta, log_marginal)
+        return lp
+
     queue, best = [(0,) * k], -np.inf
     while queue:
         key = queue.pop(0)
         if key in nodes:
             continue
-        t = mode_theta + scale @ (np.array(key) * step)
-        m = mode_at(t, start)
-        c = correction(lik, m)
-        lp = log_post(t, m) + c.log_marginal
-        nodes[key] = (lp, m.eta + c.shift, m.variances())
+        lp = evaluate(key)
         best = max(best, lp)
         if lp > best - GRID_DROP:
             queue += [tuple(np.add(key, e)) for e in np.vstack([np.eye(k, dtype=int), -np.eye(k, dtype=int)])]
+    ep = None
+    if latent == "ep":
+        from bayesgeo.geofluid.field_ep import correct_grid
+
+        tau_of = lambda q: np.exp(mode_theta + scale @ (np.array(q) * step))  # noqa: E731
+        ep = correct_grid(lik, prior, nodes, evaluate, tau_of, GRID_DROP)
     keys = np.array(list(nodes))
     logw = np.array([nodes[tuple(q)][0] for q in keys])
-    weight = np.exp(logw - logsumexp(logw))
-    inside = logw > best - GRID_DROP
     theta = mode_theta + (keys * step) @ scale.T
     mean = np.stack([nodes[tuple(q)][1] for q in keys])
     var = np.stack([nodes[tuple(q)][2] for q in keys])
-    top = int(np.argmax(weight))  # field levels by their Laplace marginals, at the heaviest node
-    level_mean, level_var = level_marginals(lik, prior, np.exp(theta[top]), mode_at(theta[top], start))
+    if ep is not None:  # EP corrections of weights, means and variances (no level integration needed)
+        logw = logw + np.array([ep.delta[tuple(q)] for q in keys])
+        mean = mean + np.stack([ep.mean[tuple(q)] for q in keys])
+        var = var * np.stack([ep.ratio[tuple(q)] for q in keys])
+    weight = np.exp(logw - logsumexp(logw))
+    if ep is None:
+        top = int(np.argmax(weight))  # field levels by their Laplace marginals, at the heaviest node
+        level_mean, level_var = level_marginals(lik, prior, np.exp(theta[top]), mode_at(theta[top], start))
+        mean = mean + (level_mean - mean[top])
+        var = np.clip(var + (level_var - var[top]), 1e-12, None)
+    inside = logw > logw.max() - GRID_DROP
     return LaplaceResult(
         theta=theta,
         weight=weight,
-        mean=mean + (level_mean - mean[top]),
-        var=np.clip(var + (level_var - var[top]), 1e-12, None),
+        mean=mean,
+        var=var,
         log_evidence=float(logsumexp(logw) + k * np.log(step) + np.sum(np.log(np.sqrt(w)))),
         theta_mode=mode_theta,
         scale=scale,
         step=step,
         edge_mass=float(weight[~inside].sum()),
+        latent="laplace" if ep is None else "ep",
+        ep_converged=latent != "ep" or (ep is not None and ep.converged),
+        ep_sweeps=0 if ep is None else ep.iterations,
+        ep_fallback=0 if ep is None else ep.fallback,
     )
 
 

@@ -331,10 +331,16 @@ def _fit_file(path, **inference):
 
 @pytest.mark.slow
 def test_a_100_by_50_section_fits_in_under_two_minutes(tmp_path):
+    """The default fast path (Laplace grid with EP corrections) measured 62 s on 2 cores (Laplace alone 25 s).
+    On this sharp-conduit truth EP's posterior has a rougher aspect ratio (mean tau 0.91 against Laplace's
+    0.69) and recovers porosity worse (RMSE 0.0066 against 0.0019), as does the exact posterior (free-tau NUTS
+    on a 15 x 40 section of the same truth: 0.0084); the Laplace path's RMSE stays a regression check."""
     simulate((50, 100), seed=7).to_netcdf(tmp_path / "big.nc")
-    tree = _fit_file(tmp_path / "big.nc")
-    assert tree.attrs["wall_time_s"] < 120
-    assert tree.attrs["rmse_porosity"] < 0.004
+    a = _fit_file(tmp_path / "big.nc").attrs
+    assert a["wall_time_s"] < 120 and a["latent_approximation"] == "ep"
+    assert a["ep_converged"] == 1 and a["ep_fallback_cells"] == 0
+    assert a["rmse_porosity"] < 0.01
+    assert _fit_file(tmp_path / "big.nc", latent="laplace").attrs["rmse_porosity"] < 0.004
 
 
 @pytest.mark.slow

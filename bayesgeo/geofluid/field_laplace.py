@@ -577,12 +577,10 @@ def integrate(
     )
     mode_theta = res.x
     h = 0.1
-    cov = np.linalg.inv(-_hessian(log_post, mode_theta, h))
+    cov = _covariance(-_hessian(log_post, mode_theta, h))
     if np.min(np.diag(cov)) < (2 * h) ** 2:  # narrow posterior: repeat with a step of half a s.d.
-        cov = np.linalg.inv(-_hessian(log_post, mode_theta, 0.5 * np.sqrt(np.min(np.diag(cov)))))
+        cov = _covariance(-_hessian(log_post, mode_theta, 0.5 * np.sqrt(np.min(np.diag(cov)))))
     w, v = np.linalg.eigh(cov)
-    if np.any(w <= 0):
-        raise RuntimeError("the hyperparameter posterior has no well-defined mode")
     scale = v * np.sqrt(w)
     step = GRID_STEP.get(k, 1.0)
     start = mode_at(mode_theta).eta
@@ -666,6 +664,20 @@ def sample_eta(
         mode = latent_mode(lik, prior, np.exp(result.theta[k]), result.mean[k])
         eta[rows] = result.mean[k] + mode.factor.sample(rows.size, rng).T.reshape(rows.size, *eta.shape[1:])
     return eta
+
+
+MIN_CURVATURE = 1.0  # floor of -d2 log p / d(log tau)2 at the mode: an s.d. of at most 1 in log tau
+
+
+def _covariance(neg_hessian: np.ndarray) -> np.ndarray:
+    """Inverse of the negative Hessian of ``log p(theta | y)``, its curvature floored at :data:`MIN_CURVATURE`.
+
+    A direction the data leave flat or not concave (a smoothness scale below what they resolve: a near-constant
+    field drawn with tau = 0.04) then gets a unit scale, and the grid grows along it while the posterior stays
+    within :data:`GRID_DROP` of its maximum.
+    """
+    lam, vec = np.linalg.eigh(neg_hessian)
+    return (vec / np.maximum(lam, MIN_CURVATURE)) @ vec.T
 
 
 def _hessian(f: Callable[[np.ndarray], float], x: np.ndarray, h: float) -> np.ndarray:

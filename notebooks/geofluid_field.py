@@ -49,7 +49,7 @@ cells["vs"].plot(ax=axes[2], yincrease=False);
 # %% [markdown]
 # ## 2. Per-cell inversion against the MRF
 # The same spec with two priors: `independent` (every cell on its own, a broad prior on its logit values) and
-# `gmrf` (neighbours tied, τ inferred). Both use the Laplace fast path (`method = "map"`).
+# `gmrf` (neighbours tied, τ inferred). Both use the fast path (`method = "map"`: Laplace, then EP).
 
 
 # %%
@@ -78,8 +78,9 @@ plots.maps(fits["gmrf"]);
 
 # %% [markdown]
 # ## 3. How the data choose the smoothness
-# The fast path integrates the latent fields out by a Laplace approximation, which gives the marginal
-# likelihood of τ; τ is integrated on a grid. Its posterior should cover the generating τ = 0.3.
+# The fast path integrates the latent fields out by a Laplace approximation refined by expectation
+# propagation, which gives the marginal likelihood of τ; τ is integrated on a grid. Its posterior should
+# cover the generating τ = 0.3.
 
 # %%
 plots.smoothness(fits["gmrf"], truth={"tau_porosity": 0.3, "tau_aspect_ratio": 0.3});

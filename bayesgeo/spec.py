@@ -133,6 +133,8 @@ def load_spec(spec: str | Path | dict, overrides: dict[str, Any] | None = None) 
     check_keys(model, ("case", "variant"), "model")
     out = Spec(raw=raw, base_dir=base)
     out.inference  # noqa: B018 - validates the section early
+    if "latent" in out.section("inference") and model["case"] != "geofluid.field":
+        raise SpecError("inference.latent", "only geofluid.field has a latent-field approximation to choose")
     check_keys(raw.get("output", {}), ("dir", "figures"), "output")
     return out
 

@@ -55,6 +55,7 @@ BAD = {
     "noise model": ({"data.noise_model": '"flip"'}, "data.noise_model"),
     "noise string": ({"data.noise_sigma": '"bogus"'}, "data.noise_sigma"),
     "method for tv": ({"model.variant": '"tv"', "inference.method": '"nuts"'}, "inference.method"),
+    "latent outside the field case": ({"inference.latent": '"ep"'}, "inference.latent"),
 }
 
 

@@ -670,11 +670,11 @@ MIN_CURVATURE = 1.0  # floor of -d2 log p / d(log tau)2 at the mode: an s.d. of 
 
 
 def _covariance(neg_hessian: np.ndarray) -> np.ndarray:
-    """Inverse of the negative Hessian of ``log p(theta | y)``, its curvature floored at :data:`MIN_CURVATURE`.
+    """Inverse of the negative Hessian of ``log p(theta | y)``, curvature floored at :data:`MIN_CURVATURE`.
 
-    A direction the data leave flat or not concave (a smoothness scale below what they resolve: a near-constant
-    field drawn with tau = 0.04) then gets a unit scale, and the grid grows along it while the posterior stays
-    within :data:`GRID_DROP` of its maximum.
+    A direction the data leave flat or not concave (a smoothness scale below what they resolve: a nearly
+    constant field drawn with tau = 0.04) then gets a unit scale, and the grid grows along it while the
+    posterior stays within :data:`GRID_DROP` of its maximum.
     """
     lam, vec = np.linalg.eigh(neg_hessian)
     return (vec / np.maximum(lam, MIN_CURVATURE)) @ vec.T

@@ -45,6 +45,7 @@ from bayesgeo.geofluid.field_laplace import (
     Factor,
     FieldPrior,
     coupling,
+    grow_grid,
     psd_blocks,
 )
 
@@ -554,7 +555,7 @@ def correct_grid(
         if model is None:
             break
         models.append((top, model))
-        _grow(nodes, evaluate, score, drop)
+        grow_grid(nodes, evaluate, score, drop)
     if not models:
         return None
     runs = tuple((r.converged, r.iterations, r.n_fallback) for r in done.values())
@@ -564,20 +565,3 @@ def correct_grid(
         d, m, r = model.at(np.subtract(q, centre)[None].astype(float), nodes[q][1].shape)
         delta[q], mean[q], ratio[q] = float(d[0]), m[0], r[0]
     return GridEP(delta, mean, ratio, tuple(models), runs)
-
-
-def _grow(nodes: dict, evaluate, score, drop: float) -> None:
-    """Add the neighbours of every node within ``drop`` of the best ``score``, repeatedly."""
-    best = max(score(q) for q in nodes)
-    queue = [q for q in nodes if score(q) > best - drop]
-    while queue:
-        key = queue.pop(0)
-        for e in np.vstack([np.eye(len(key), dtype=int), -np.eye(len(key), dtype=int)]):
-            q = tuple(np.add(key, e))
-            if q in nodes:
-                continue
-            evaluate(q)
-            s = score(q)
-            best = max(best, s)
-            if s > best - drop:
-                queue.append(q)

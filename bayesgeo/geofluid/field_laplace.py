@@ -595,15 +595,8 @@ def integrate(
         nodes[key] = (lp, m.eta + c.shift, m.variances(), m.eta, log_marginal)
         return lp
 
-    queue, best = [(0,) * k], -np.inf
-    while queue:
-        key = queue.pop(0)
-        if key in nodes:
-            continue
-        lp = evaluate(key)
-        best = max(best, lp)
-        if lp > best - GRID_DROP:
-            queue += [tuple(np.add(key, e)) for e in np.vstack([np.eye(k, dtype=int), -np.eye(k, dtype=int)])]
+    evaluate((0,) * k)
+    grow_grid(nodes, evaluate, lambda q: nodes[q][0], GRID_DROP)
     ep = None
     if latent == "ep":
         from bayesgeo.geofluid.field_ep import correct_grid
@@ -641,6 +634,24 @@ def integrate(
         ep_sweeps=0 if ep is None else ep.iterations,
         ep_fallback=0 if ep is None else ep.fallback,
     )
+
+
+def grow_grid(nodes: dict, evaluate: Callable, score: Callable, drop: float) -> None:
+    """Grow a hyperparameter grid breadth-first: ``evaluate(key)`` adds the neighbours (``+-1`` on each axis)
+    of every node whose ``score`` is within ``drop`` of the best so far, repeatedly."""
+    best = max(score(q) for q in nodes)
+    queue = [q for q in nodes if score(q) > best - drop]
+    while queue:
+        key = queue.pop(0)
+        for e in np.vstack([np.eye(len(key), dtype=int), -np.eye(len(key), dtype=int)]):
+            q = tuple(np.add(key, e))
+            if q in nodes:
+                continue
+            evaluate(q)
+            s = score(q)
+            best = max(best, s)
+            if s > best - drop:
+                queue.append(q)
 
 
 def sample_theta(result: LaplaceResult, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -48,22 +48,18 @@ def _spec(path: Path, variant: str = "gmrf") -> dict:
     }
 
 
-def nuts_reference(
-    path: Path, chains: int = 4, tune: int = 2000, draws: int = 20000, seed: int = 7
-) -> xr.Dataset:
-    """Whitened NUTS (the model of ``method = "nuts"``) run long: per-cell posterior mean and s.d. of
-    porosity and log10 aspect ratio; mean, s.d. and 90 % interval of the smoothness scales; R-hat, bulk/tail
-    ESS, divergences, BFMI and wall time (s) as attributes."""
+def _section(path: Path):
+    """The prepared section at ``path`` (``_spec``), its option, the flattened observations and s.d.
+    ``(K, N)`` and the same keyed by output on the grid."""
     problem = field.prepare(load_spec(_spec(path)))
-    option = problem.options[0]
     y, sd = problem.observations()
-    obs, sds = ({k: v.reshape(problem.shape) for k, v in zip(OUTPUTS, a, strict=False)} for a in (y, sd))
-    whiten = field._whitening(field._laplace(problem, option))
-    model = build_model(
-        obs, sds, problem.constants[option], "gmrf", problem.priors, field._grid_coords(problem), whiten
-    )
+    grid = ({k: v.reshape(problem.shape) for k, v in zip(OUTPUTS, a, strict=False)} for a in (y, sd))
+    return problem, problem.options[0], (y, sd), tuple(grid)
+
+
+def _nutpie(model, names: list[str], chains: int, tune: int, draws: int, seed: int):
+    """``pm.sample`` with nutpie, keeping ``names``; returns the trace and the wall time (s)."""
     start = time.perf_counter()
-    names = ["tau_porosity", "tau_aspect_ratio", *SUMMARISED]
     tree = pm.sample(
         draws,
         tune=tune,
@@ -75,7 +71,22 @@ def nuts_reference(
         progressbar=False,
         compute_convergence_checks=False,
     )
-    wall = time.perf_counter() - start
+    return tree, time.perf_counter() - start
+
+
+def nuts_reference(
+    path: Path, chains: int = 4, tune: int = 2000, draws: int = 20000, seed: int = 7
+) -> xr.Dataset:
+    """Whitened NUTS (the model of ``method = "nuts"``) run long: per-cell posterior mean and s.d. of
+    porosity and log10 aspect ratio; mean, s.d. and 90 % interval of the smoothness scales; R-hat, bulk/tail
+    ESS, divergences, BFMI and wall time (s) as attributes."""
+    problem, option, _, (obs, sds) = _section(path)
+    whiten = field._whitening(field._laplace(problem, option))
+    model = build_model(
+        obs, sds, problem.constants[option], "gmrf", problem.priors, field._grid_coords(problem), whiten
+    )
+    names = ["tau_porosity", "tau_aspect_ratio", *SUMMARISED]
+    tree, wall = _nutpie(model, names, chains, tune, draws, seed)
     post = tree["posterior"].to_dataset()
     stats = tree["sample_stats"].to_dataset()
     values = np.concatenate([post[v].values.reshape(chains, draws, -1) for v in names], axis=-1)
@@ -116,10 +127,7 @@ def fixed_tau_reference(
 
     from bayesgeo.geofluid import field_laplace as fl
 
-    problem = field.prepare(load_spec(_spec(path)))
-    option = problem.options[0]
-    y, sd = problem.observations()
-    obs, sds = ({k: v.reshape(problem.shape) for k, v in zip(OUTPUTS, a, strict=False)} for a in (y, sd))
+    problem, option, (y, sd), (obs, sds) = _section(path)
     lik = field.cell_likelihood(y, sd, problem.constants[option])
     prior = field.field_prior(problem.shape, "gmrf", problem.priors, 2)
     mode = fl.latent_mode(lik, prior, np.array(tau), np.repeat(prior.mean[:, None], prior.n_cells, axis=1))
@@ -140,19 +148,7 @@ def fixed_tau_reference(
     )
     with model:
         pm.Deterministic("eta", whiten[0] + pm.math.dot(whiten[1], model["xi"]))
-    start = time.perf_counter()
-    tree = pm.sample(
-        draws,
-        tune=tune,
-        chains=chains,
-        model=model,
-        nuts_sampler="nutpie",
-        random_seed=3,
-        var_names=["eta"],
-        progressbar=False,
-        compute_convergence_checks=False,
-    )
-    wall = time.perf_counter() - start
+    tree, wall = _nutpie(model, ["eta"], chains, tune, draws, seed=3)
     e = tree["posterior"]["eta"].values.reshape(chains * draws, 2, *problem.shape)
     mean, sd_ = e.mean(0), e.std(0)
     half = np.abs(e[:draws].mean(0) - e[draws:].mean(0)) / sd_

@@ -98,6 +98,16 @@ def _concentration(sigma, sigma_l, l_a, l_c):
     return (2.0 * sigma / (sigma + l_a * contrast) + sigma / (sigma + l_c * contrast)) / 3.0
 
 
+def hashin_shtrikman_bounds(phi, sigma_s, sigma_l):
+    """Hashin-Shtrikman (1962) lower and upper bounds (S/m) for a two-phase isotropic mixture.
+
+    Written for ``sigma_l >= sigma_s``: lower bound with the solid as host, upper with the liquid as host.
+    """
+    lower = sigma_s + phi / (1.0 / (sigma_l - sigma_s) + (1.0 - phi) / (3.0 * sigma_s))
+    upper = sigma_l + (1.0 - phi) / (1.0 / (sigma_s - sigma_l) + phi / (3.0 * sigma_l))
+    return lower, upper
+
+
 def _dem_curve(alpha_ec, sigma_s, sigma_l, xp):
     """Constants of the closed-form DEM curve: ``(r, L_a, L_c, a, b, c, k)`` with ``r = sigma_s / sigma_l``.
 
@@ -128,14 +138,14 @@ def _dem_psi_in(xp):
 
 
 _psi_scalar = nb.njit(_dem_psi_in(math), cache=True)
-_hs_scalar = nb.njit(cache=True)(lambda phi, r: 1.0 + (1.0 - phi) / (1.0 / (r - 1.0) + phi / 3.0))
+_hs_scalar = nb.njit(hashin_shtrikman_bounds, cache=True)
 
 
 @nb.vectorize(["f8(f8, f8, f8, f8, f8, f8, f8, f8, i8)"], cache=True)
 def _dem_root(psi, r, l_a, l_c, a, b, c, k, n_newton):  # pragma: no cover - compiled
     """``v = ln(sigma / sigma_s)`` where the DEM curve reaches ``psi``: at most ``n_newton`` Newton steps
-    from the Hashin-Shtrikman upper bound (``_hs_scalar``, in units of ``sigma_l``), fewer once converged."""
-    v = math.log(_hs_scalar(-math.expm1(-psi), r) / r)
+    from the Hashin-Shtrikman upper bound (in units of ``sigma_l``), fewer once converged."""
+    v = math.log(_hs_scalar(-math.expm1(-psi), r, 1.0)[1] / r)
     for _ in range(n_newton):
         value, slope = _psi_scalar(v, r, l_a, l_c, a, b, c, k)
         step = (value - psi) / slope
@@ -215,17 +225,7 @@ def _numba_dem_root(op, node, **kwargs):
     def dem_root(psi, r, l_a, l_c, a, b, c, k):
         return np.asarray(_dem_root(psi, r, l_a, l_c, a, b, c, k, n_newton))  # 0-d stays an array
 
-    return dem_root, 2  # cache-key version: raise it when the kernel changes
-
-
-def hashin_shtrikman_bounds(phi, sigma_s, sigma_l):
-    """Hashin-Shtrikman (1962) lower and upper bounds (S/m) for a two-phase isotropic mixture.
-
-    Written for ``sigma_l >= sigma_s``: lower bound with the solid as host, upper with the liquid as host.
-    """
-    lower = sigma_s + phi / (1.0 / (sigma_l - sigma_s) + (1.0 - phi) / (3.0 * sigma_s))
-    upper = sigma_l + (1.0 - phi) / (1.0 / (sigma_s - sigma_l) + phi / (3.0 * sigma_l))
-    return lower, upper
+    return dem_root, 3  # cache-key version: raise it when the kernel changes
 
 
 def log10_conductivity(phi, alpha_ec, sigma_s, sigma_l, xp=np, scheme: str = "dem"):

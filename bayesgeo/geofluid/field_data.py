@@ -72,16 +72,17 @@ def _bump(u, w, u0, w0, su, sw):
     return np.exp(-0.5 * (((u - u0) / su) ** 2 + ((w - w0) / sw) ** 2))
 
 
-def ne_japan_truth(u: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:
+def ne_japan_truth(u: np.ndarray, w: np.ndarray, conduit: bool = True) -> tuple[np.ndarray, ...]:
     """Logit fields of the NE-Japan-like mantle wedge on normalised coordinates ``u`` (across the arc) and
-    ``w`` (depth): three smooth melt-rich patches with flatter pores, and one sharp vertical melt conduit.
+    ``w`` (depth): three smooth melt-rich patches with flatter pores, and (with ``conduit``) one sharp
+    vertical melt conduit.
     """
     patches = (
         1.0 * _bump(u, w, 0.25, 0.65, 0.07, 0.25)
         + 0.75 * _bump(u, w, 0.47, 0.35, 0.05, 0.20)
         + 0.55 * _bump(u, w, 0.85, 0.60, 0.06, 0.30)
     )
-    body = (np.abs(u - 0.65) < 0.035) & (w > 0.3)
+    body = (np.abs(u - 0.65) < 0.035) & (w > 0.3) & conduit
     phi = np.where(body, _logit(0.06), _logit(0.004) + 2.3 * patches)
     alpha = np.where(body, _logit(0.02), _logit(0.2) - 1.5 * patches + 0.4 * (u - 0.5))
     alpha_ec = np.where(body, _logit(0.005), _logit(0.03) - 1.0 * patches)
@@ -111,9 +112,10 @@ def simulate(
     shape : tuple
         ``(nz, nx)`` cells of a cross-section spanning ``depth_km`` and ``length_km``, or ``(nx,)`` for a
         profile at 40 km depth.
-    truth : {"ne_japan", "prior"}
+    truth : {"ne_japan", "ne_japan_smooth", "prior"}
         ``ne_japan``: a NE-Japan-like mantle wedge around 40 km depth (peridotite + melt, smooth patches and
-        one sharp conduit, :func:`ne_japan_truth`); ``prior``: logit fields drawn from the ``prior``
+        one sharp conduit, :func:`ne_japan_truth`); ``ne_japan_smooth``: the same without the conduit;
+        ``prior``: logit fields drawn from the ``prior``
         smoothness prior (``gmrf`` or ``gmrf2``) with scales ``tau``, field means ``level`` (logit units;
         default: the means of :data:`DEFAULT_PRIORS`).
     lithology, liquid : str
@@ -140,9 +142,10 @@ def simulate(
     else:
         (nx,), z, dims = shape, np.array([40.0]), ("x",)
     x = (np.arange(nx) + 0.5) * length_km / nx
-    if truth == "ne_japan":
+    if truth in ("ne_japan", "ne_japan_smooth"):
         uu, ww = np.meshgrid(x / length_km, (z - depth_km[0]) / (depth_km[1] - depth_km[0]), indexing="xy")
-        eta = np.stack(ne_japan_truth(uu, ww)[:n_fields]).reshape(n_fields, *shape)
+        fields = ne_japan_truth(uu, ww, conduit=truth == "ne_japan")
+        eta = np.stack(fields[:n_fields]).reshape(n_fields, *shape)
     elif truth == "prior":
         g = spectrum(tuple(shape), prior)
         level = level or [DEFAULT_PRIORS[f"logit_{f}"].parameters["mu"] for f in FIELDS]
@@ -153,7 +156,7 @@ def simulate(
             ]
         )
     else:
-        raise ValueError(f"unknown truth {truth!r}; expected 'ne_japan' or 'prior'")
+        raise ValueError(f"unknown truth {truth!r}; expected 'ne_japan', 'ne_japan_smooth' or 'prior'")
     zz = np.broadcast_to(z[:, None] if len(shape) == 2 else z, shape)
     p, t = geotherm(zz)
     c = constants(lithology, liquid, p, t)

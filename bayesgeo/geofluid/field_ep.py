@@ -44,6 +44,7 @@ from bayesgeo.geofluid.field_laplace import (
     CellLikelihood,
     Factor,
     FieldPrior,
+    GridNode,
     coupling,
     grow_grid,
     psd_blocks,
@@ -498,15 +499,15 @@ class GridEP:
 def correct_grid(
     lik: CellLikelihood,
     prior: FieldPrior,
-    nodes: dict,
+    nodes: dict[tuple[int, ...], GridNode],
     evaluate,
     tau_of,
     drop: float,
 ) -> GridEP | None:
     """EP corrections of a Laplace hyperparameter grid, grown where the corrected posterior goes.
 
-    ``nodes`` maps integer grid keys to ``(log posterior, mean, var, latent mode, log marginal)`` of the
-    Laplace approximation (with its next-order terms); ``evaluate(key)`` adds a node; ``tau_of(key)`` gives
+    ``nodes`` maps integer grid keys to the :class:`.field_laplace.GridNode` of the Laplace approximation
+    (with its next-order terms); ``evaluate(key)`` adds a node; ``tau_of(key)`` gives
     its smoothness scales. A design (the heaviest corrected node and its axis neighbours) is run by EP
     (:func:`grid_correction`) and every node takes the corrections of the nearest design centre; the grid is
     then grown by the corrected log posterior (neighbours of nodes within ``drop`` of its maximum), and while
@@ -520,7 +521,7 @@ def correct_grid(
         if q not in done:
             near = min(done, key=lambda p: np.sum(np.subtract(p, q) ** 2), default=None)
             sites = None if near is None else (done[near].lam, done[near].nu)
-            done[q] = expectation_propagation(lik, prior, tau_of(q), nodes[q][3], sites=sites)
+            done[q] = expectation_propagation(lik, prior, tau_of(q), nodes[q].mode, sites=sites)
         return done[q]
 
     def nearest(q):
@@ -528,10 +529,10 @@ def correct_grid(
 
     def score(q):
         if not models:
-            return nodes[q][0]
+            return nodes[q].log_post
         centre, model = nearest(q)
         dz = np.subtract(q, centre)[None].astype(float)
-        return nodes[q][0] + float((model.columns(dz, model.axes) @ model.delta)[0])
+        return nodes[q].log_post + float((model.columns(dz, model.axes) @ model.delta)[0])
 
     for _ in range(ROUNDS):
         top = max(nodes, key=score)
@@ -548,9 +549,9 @@ def correct_grid(
         model = grid_correction(
             np.array(design, dtype=float) - np.array(top),
             [ep_at(q) for q in design],
-            np.array([x[4] for x in v]),
-            np.stack([x[1] for x in v]),
-            np.stack([x[2] for x in v]),
+            np.array([x.log_marginal for x in v]),
+            np.stack([x.mean for x in v]),
+            np.stack([x.var for x in v]),
         )
         if model is None:
             break
@@ -562,6 +563,6 @@ def correct_grid(
     delta, mean, ratio = {}, {}, {}
     for q in nodes:
         centre, model = nearest(q)
-        d, m, r = model.at(np.subtract(q, centre)[None].astype(float), nodes[q][1].shape)
+        d, m, r = model.at(np.subtract(q, centre)[None].astype(float), nodes[q].mean.shape)
         delta[q], mean[q], ratio[q] = float(d[0]), m[0], r[0]
     return GridEP(delta, mean, ratio, tuple(models), runs)

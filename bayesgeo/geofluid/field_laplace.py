@@ -31,6 +31,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
@@ -488,6 +489,18 @@ def level_marginals(
     return mean.reshape(mode.eta.shape), np.clip(var, 1e-12, None).reshape(mode.eta.shape)
 
 
+class GridNode(NamedTuple):
+    """One hyperparameter grid node: ``log p(theta | y)`` up to a constant (next-order corrected), the
+    corrected latent means and the Gaussian variances ``(F, N)``, the latent mode and the corrected
+    ``log p(y | theta)``."""
+
+    log_post: float
+    mean: np.ndarray
+    var: np.ndarray
+    mode: np.ndarray
+    log_marginal: float
+
+
 @dataclass(frozen=True)
 class LaplaceResult:
     """Hyperparameter grid (``theta = log tau``, weights) and the Gaussian latent marginals at each node.
@@ -584,7 +597,7 @@ def integrate(
     scale = v * np.sqrt(w)
     step = GRID_STEP.get(k, 1.0)
     start = mode_at(mode_theta).eta
-    nodes: dict[tuple[int, ...], tuple] = {}
+    nodes: dict[tuple[int, ...], GridNode] = {}
 
     def evaluate(key: tuple[int, ...]) -> float:
         t = mode_theta + scale @ (np.array(key) * step)
@@ -592,11 +605,11 @@ def integrate(
         c = correction(lik, m)
         log_marginal = m.log_marginal + c.log_marginal
         lp = log_post(t, m) + c.log_marginal
-        nodes[key] = (lp, m.eta + c.shift, m.variances(), m.eta, log_marginal)
+        nodes[key] = GridNode(lp, m.eta + c.shift, m.variances(), m.eta, log_marginal)
         return lp
 
     evaluate((0,) * k)
-    grow_grid(nodes, evaluate, lambda q: nodes[q][0], GRID_DROP)
+    grow_grid(nodes, evaluate, lambda q: nodes[q].log_post, GRID_DROP)
     ep = None
     if latent == "ep":
         from bayesgeo.geofluid.field_ep import correct_grid
@@ -604,10 +617,10 @@ def integrate(
         tau_of = lambda q: np.exp(mode_theta + scale @ (np.array(q) * step))  # noqa: E731
         ep = correct_grid(lik, prior, nodes, evaluate, tau_of, GRID_DROP)
     keys = np.array(list(nodes))
-    logw = np.array([nodes[tuple(q)][0] for q in keys])
+    logw = np.array([nodes[tuple(q)].log_post for q in keys])
     theta = mode_theta + (keys * step) @ scale.T
-    mean = np.stack([nodes[tuple(q)][1] for q in keys])
-    var = np.stack([nodes[tuple(q)][2] for q in keys])
+    mean = np.stack([nodes[tuple(q)].mean for q in keys])
+    var = np.stack([nodes[tuple(q)].var for q in keys])
     if ep is not None:  # EP corrections of weights, means and variances (no level integration needed)
         logw = logw + np.array([ep.delta[tuple(q)] for q in keys])
         mean = mean + np.stack([ep.mean[tuple(q)] for q in keys])

@@ -103,19 +103,6 @@ def laplace_sites(
     return lam, np.einsum("ijn,jn->in", lam, eta) + g
 
 
-def cell_log_lik(lik: CellLikelihood, x: np.ndarray) -> np.ndarray:
-    """Per-cell log likelihood (normalised) at latent values ``x`` ``(F, ..., N)`` -> ``(..., N)``."""
-    f = lik.forward(x)
-    extra = (1,) * (f.ndim - 2)
-    y = lik.y.reshape(lik.y.shape[:1] + extra + lik.y.shape[1:])
-    sd = lik.sd.reshape(y.shape)
-    out = -0.5 * np.sum(((f - y) / sd) ** 2, axis=0) - np.sum(np.log(sd), axis=0) - 0.5 * len(f) * LOG_2PI
-    out = np.where(np.isfinite(out), out, -np.inf)
-    if lik.observed is not None:
-        out = np.where(lik.observed, out, 0.0)
-    return out
-
-
 def _gh(n_f: int, n_quad: int) -> tuple[np.ndarray, np.ndarray]:
     x, w = np.polynomial.hermite_e.hermegauss(n_quad)
     nodes = np.stack(np.meshgrid(*[x] * n_f, indexing="ij")).reshape(n_f, -1)
@@ -157,7 +144,7 @@ class _Tilted:
         """Unnormalised log density at ``x`` ``(F, ..., N)`` -> ``(..., N)``."""
         quad = np.einsum("i...n,nij,j...n->...n", x, self.cavity, x)
         lin = np.einsum("in,i...n->...n", self.shift, x)
-        return self.power * cell_log_lik(self.lik, x) - 0.5 * quad + lin
+        return self.power * self.lik.cells(self.lik.forward(x)) - 0.5 * quad + lin
 
     def laplace(self, start: np.ndarray, newton: int = NEWTON) -> tuple[np.ndarray, np.ndarray]:
         """Mode and covariance ``(F, N)``, ``(N, F, F)`` of a Gaussian fitted at the tilted mode: ``newton``

@@ -133,11 +133,17 @@ class CellLikelihood:
     def log_density(self, eta: np.ndarray) -> float:
         return self._log_density(self.forward(eta))
 
+    def cells(self, f: np.ndarray) -> np.ndarray:
+        """Per-cell log density ``(..., N)`` of predictions ``f`` ``(K, ..., N)``: ``-inf`` where it is not
+        finite, 0 in unobserved cells."""
+        shape = self.y.shape[:1] + (1,) * (f.ndim - 2) + self.y.shape[1:]
+        y, sd = self.y.reshape(shape), self.sd.reshape(shape)
+        out = -0.5 * np.sum(((f - y) / sd) ** 2, axis=0) - np.sum(np.log(sd), axis=0) - 0.5 * len(f) * LOG_2PI
+        out = np.where(np.isfinite(out), out, -np.inf)
+        return out if self.observed is None else np.where(self.observed, out, 0.0)
+
     def _log_density(self, f: np.ndarray) -> float:
-        z, sd = (f - self.y) / self.sd, self.sd
-        if self.observed is not None:
-            z, sd = z[:, self.observed], sd[:, self.observed]
-        return float(-0.5 * np.sum(z**2) - np.sum(np.log(sd)) - 0.5 * z.size * LOG_2PI)
+        return float(np.sum(self.cells(f)))
 
     def derivatives(self, eta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """Log density, its gradient ``(F, N)`` and per-cell Hessian ``(F, F, N)`` by central differences.

@@ -167,9 +167,7 @@ def inference_settings(table: dict) -> Inference:
         if k in table
     }
     flags = {k: flag(f"inference.{k}", table[k]) for k in ("quick", "progress") if k in table}
-    latent = table.get("latent", "auto")
-    if latent not in LATENT:
-        raise SpecError("inference.latent", f"unknown value {latent!r}; expected one of {list(LATENT)}")
+    latent = choice("inference.latent", table.get("latent", "auto"), LATENT)
     return Inference(method=method, **sizes, **flags, latent=latent)
 
 

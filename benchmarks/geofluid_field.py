@@ -125,14 +125,11 @@ def fixed_tau_reference(
     mean and s.d. of the logit fields, the half-against-half Monte Carlo gap as attributes."""
     from pymc_extras.prior import Prior
 
-    from bayesgeo.geofluid import field_laplace as fl
-
     problem, option, (y, sd), (obs, sds) = _section(path)
     lik = field.cell_likelihood(y, sd, problem.constants[option])
     prior = field.field_prior(problem.shape, "gmrf", problem.priors, 2)
-    mode = fl.latent_mode(lik, prior, np.array(tau), np.repeat(prior.mean[:, None], prior.n_cells, axis=1))
-    cov = mode.factor.solve(np.eye(mode.eta.size))
-    whiten = (mode.eta.ravel(), np.linalg.cholesky(0.5 * (cov + cov.T)))
+    eta0 = np.repeat(prior.mean[:, None], prior.n_cells, axis=1)
+    whiten = field.whitening_at(lik, prior, np.array(tau), eta0)
     fixed = {
         f"tau_{f}": Prior("LogNormal", mu=float(np.log(t)), sigma=1e-4)
         for f, t in zip(FIELD_NAMES, tau, strict=True)

@@ -313,7 +313,15 @@ def _whitening(fit: tuple) -> tuple[np.ndarray, np.ndarray] | None:
     k = int(np.argmax(result.weight))
     if result.mean[k].size > WHITEN_MAX:
         return None
-    mode = fl.latent_mode(lik, prior, np.exp(result.theta[k]), result.mean[k])
+    return whitening_at(lik, prior, np.exp(result.theta[k]), result.mean[k])
+
+
+def whitening_at(
+    lik: fl.CellLikelihood, prior: fl.FieldPrior, tau: np.ndarray, eta0: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(center, A)``: the latent mode given ``tau`` (Newton from ``eta0``) flattened, and ``A`` with
+    ``A A' = H^-1`` (dense)."""
+    mode = fl.latent_mode(lik, prior, tau, eta0)
     cov = mode.factor.solve(np.eye(mode.eta.size))
     return mode.eta.ravel(), np.linalg.cholesky(0.5 * (cov + cov.T))
 
